@@ -1,0 +1,538 @@
+"""The LiteLLM callback: turns LiteLLM's events into recordings.
+
+Every hook is guarded: an exception inside otel_litellm is logged (rate
+limited), counted in ``otel_litellm.callback_errors`` and swallowed, so LiteLLM's
+request path never sees it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from litellm.integrations.custom_logger import CustomLogger
+
+from otel_litellm import attributes as attr
+from otel_litellm.instruments import Instruments
+from otel_litellm.payload import (
+    PayloadReader,
+    exception_class,
+    exception_status,
+    hashed_key,
+    mapping,
+    number,
+    put,
+    ratelimit_headers,
+    seconds_between,
+    text,
+    usage_details,
+)
+
+_log = logging.getLogger("otel_litellm")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+_TOKEN_DETAILS = (
+    ("litellm.usage.input_cached_tokens", "prompt_tokens_details", ("cached_tokens",)),
+    (
+        "litellm.usage.input_cache_creation_tokens",
+        "prompt_tokens_details",
+        ("cache_write_tokens", "cache_creation_tokens"),
+    ),
+    ("litellm.usage.input_audio_tokens", "prompt_tokens_details", ("audio_tokens",)),
+    ("litellm.usage.output_reasoning_tokens", "completion_tokens_details", ("reasoning_tokens",)),
+    ("litellm.usage.output_audio_tokens", "completion_tokens_details", ("audio_tokens",)),
+)
+# (gauge prefix, spend key, max budget key, reset key, identity attributes)
+_BUDGETS = (
+    ("litellm.api_key", "user_api_key_spend", "user_api_key_max_budget",
+     "user_api_key_budget_reset_at", (attr.API_KEY_HASH, attr.API_KEY_ALIAS)),
+    ("litellm.team", "user_api_key_team_spend", "user_api_key_team_max_budget",
+     None, (attr.TEAM_ID, attr.TEAM_ALIAS)),
+    ("litellm.user", "user_api_key_user_spend", "user_api_key_user_max_budget",
+     None, (attr.USER_ID,)),
+)  # fmt: skip
+# LiteLLM's v3 limiter header scopes -> (allowed gauge, used gauge, identity attributes)
+_V3_LIMITS = (
+    ("api_key", "litellm.api_key.rate_limit", (attr.API_KEY_HASH, attr.API_KEY_ALIAS)),
+    ("team", "litellm.team.rate_limit", (attr.TEAM_ID, attr.TEAM_ALIAS)),
+    ("model_per_project", "litellm.project.model.rate_limit",
+     (attr.PROJECT_ID, attr.PROJECT_ALIAS, attr.MODEL_GROUP)),
+)  # fmt: skip
+_DEPLOYMENT_KEYS = (attr.MODEL_GROUP, attr.REQUEST_MODEL, attr.MODEL_ID, attr.API_BASE,
+                    attr.PROVIDER_NAME)  # fmt: skip
+_STATE_KEYS = (attr.REQUEST_MODEL, attr.MODEL_ID, attr.API_BASE, attr.PROVIDER_NAME)
+HEALTHY, PARTIAL_OUTAGE, COMPLETE_OUTAGE = 0.0, 1.0, 2.0
+
+
+def _guarded(method: _F) -> _F:
+    """Run a hook, never letting an exception escape into LiteLLM."""
+
+    if _is_coroutine(method):
+
+        @functools.wraps(method)
+        async def guarded_async(self: MetricsCallback, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(self, *args, **kwargs)
+            except Exception as error:  # noqa: BLE001 - the whole point
+                self._report_error(method.__name__, error)
+                return None
+
+        return guarded_async  # type: ignore[return-value]
+
+    @functools.wraps(method)
+    def guarded(self: MetricsCallback, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as error:  # noqa: BLE001
+            self._report_error(method.__name__, error)
+            return None
+
+    return guarded  # type: ignore[return-value]
+
+
+def _is_coroutine(function: Callable[..., Any]) -> bool:
+    import inspect
+
+    return inspect.iscoroutinefunction(function)
+
+
+def _pick(source: Mapping[str, str], keys: tuple[str, ...]) -> dict[str, str]:
+    return {key: source[key] for key in keys if key in source}
+
+
+class MetricsCallback(CustomLogger):  # type: ignore[misc]
+    """A LiteLLM ``CustomLogger`` that records otel_litellm's instruments."""
+
+    def __init__(self, instruments: Instruments, reader: PayloadReader) -> None:
+        super().__init__()
+        self.instruments = instruments
+        self.reader = reader
+        self._last_error_log = 0.0
+        self._suppressed_errors = 0
+
+    # -- LiteLLM hooks -----------------------------------------------------
+
+    @_guarded
+    async def async_log_success_event(
+        self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
+        self.record_success(kwargs)
+
+    @_guarded
+    def log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
+        if not _is_async_call(kwargs):
+            self.record_success(kwargs)
+
+    @_guarded
+    async def async_log_failure_event(
+        self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
+        self.record_failure(kwargs)
+
+    @_guarded
+    def log_failure_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
+        if not _is_async_call(kwargs):
+            self.record_failure(kwargs)
+
+    @_guarded
+    async def async_post_call_failure_hook(
+        self,
+        request_data: Any,
+        original_exception: Any,
+        user_api_key_dict: Any,
+        traceback_str: Any = None,
+    ) -> None:
+        self.record_proxy_failure(mapping(request_data), original_exception, user_api_key_dict)
+
+    @_guarded
+    async def log_success_fallback_event(
+        self, original_model_group: Any, kwargs: Any, original_exception: Any
+    ) -> None:
+        self.record_fallback("litellm.fallback.successes", original_model_group, kwargs,
+                             original_exception)  # fmt: skip
+
+    @_guarded
+    async def log_failure_fallback_event(
+        self, original_model_group: Any, kwargs: Any, original_exception: Any
+    ) -> None:
+        self.record_fallback("litellm.fallback.failures", original_model_group, kwargs,
+                             original_exception)  # fmt: skip
+
+    @_guarded
+    def increment_callback_logging_failure(self, callback_name: Any) -> None:
+        # LiteLLM calls this on the first callback that has it when another callback fails.
+        attributes: dict[str, str] = {}
+        put(attributes, attr.CALLBACK_NAME, callback_name)
+        self.instruments.record("litellm.callback.logging_failures", 1, attributes)
+
+    # -- recording ---------------------------------------------------------
+
+    def record_success(self, kwargs: Mapping[str, Any]) -> None:
+        slp = kwargs.get("standard_logging_object")
+        if not isinstance(slp, Mapping):
+            self._drop("success event without standard_logging_object")
+            return
+        inst = self.instruments
+        base = self.reader.request(kwargs, slp)
+        inst.record("litellm.proxy.requests", 1, {**base, attr.STATUS_CODE: "200"})
+        inst.record("litellm.requests", 1, base)
+        self._add("litellm.spend", slp.get("response_cost"), base)
+        for name, field in (
+            ("litellm.usage.total_tokens", "total_tokens"),
+            ("litellm.usage.input_tokens", "prompt_tokens"),
+            ("litellm.usage.output_tokens", "completion_tokens"),
+        ):
+            self._add(name, slp.get(field) or 0, base)
+        self._record_token_details(slp, base)
+        self._record_latency(kwargs, slp, base)
+        self._record_deployment_success(kwargs, slp, base)
+        self._record_cache(slp, base)
+        self._record_zero_cost(slp, base)
+        self._record_mcp(slp, base)
+        self._record_budgets(kwargs, slp, base)
+        self._record_rate_limits(kwargs, slp, base)
+
+    def record_failure(self, kwargs: Mapping[str, Any]) -> None:
+        slp = mapping(kwargs.get("standard_logging_object"))
+        base = self.reader.request(kwargs, slp)
+        inst = self.instruments
+        inst.record("litellm.llm_api.failed_requests", 1, base)
+        self._record_zero_cost(slp, base)
+        exception = kwargs.get("exception")
+        params = mapping(kwargs.get("litellm_params"))
+        deployment = dict(base)
+        if attr.MODEL_ID not in base:
+            info = mapping(mapping(params.get("metadata")).get("model_info"))
+            put(deployment, attr.MODEL_ID, info.get("id"))
+        put(deployment, attr.PROVIDER_NAME, params.get("custom_llm_provider"))
+        if attr.MODEL_ID in deployment:
+            inst.set("litellm.deployment.state", PARTIAL_OUTAGE, _pick(deployment, _STATE_KEYS))
+        else:  # rejected before a deployment was picked: no deployment labels
+            for key in (attr.REQUEST_MODEL, attr.API_BASE, attr.PROVIDER_NAME):
+                deployment.pop(key, None)
+        if exception is not None:
+            put(deployment, attr.ERROR_TYPE, exception_class(exception))
+            put(deployment, attr.EXCEPTION_STATUS, exception_status(exception))
+            inst.record("litellm.deployment.failures", 1, deployment)
+        inst.record("litellm.deployment.requests", 1, deployment)
+
+    def record_proxy_failure(
+        self, request_data: Mapping[str, Any], exception: Any, auth: Any
+    ) -> None:
+        status = exception_status(exception) or "None"
+        meta = mapping(request_data.get("metadata"))
+        attributes: dict[str, str] = {}
+        put(attributes, attr.END_USER_ID,
+            getattr(auth, "end_user_id", None) if self.reader.end_user_enabled() else None)  # fmt: skip
+        put(attributes, attr.USER_ID, getattr(auth, "user_id", None))
+        put(attributes, attr.USER_EMAIL, getattr(auth, "user_email", None))
+        if status != "401":
+            put(attributes, attr.API_KEY_HASH, hashed_key(getattr(auth, "api_key", None)))
+        put(attributes, attr.API_KEY_ALIAS, getattr(auth, "key_alias", None))
+        put(attributes, attr.TEAM_ID, getattr(auth, "team_id", None))
+        put(attributes, attr.TEAM_ALIAS, getattr(auth, "team_alias", None))
+        put(attributes, attr.ORG_ID, getattr(auth, "org_id", None))
+        put(attributes, attr.ORG_ALIAS, getattr(auth, "organization_alias", None))
+        put(attributes, attr.MODEL_GROUP, request_data.get("model"))
+        put(attributes, attr.ROUTE, getattr(auth, "request_route", None))
+        put(attributes, attr.CLIENT_ADDRESS, meta.get("requester_ip_address"))
+        put(attributes, attr.USER_AGENT, meta.get("user_agent"))
+        put(attributes, attr.MODEL_ID, mapping(meta.get("model_info")).get("id"))
+        put(attributes, attr.PROVIDER_NAME, getattr(exception, "llm_provider", None))
+        put(attributes, attr.EXCEPTION_STATUS, status)
+        put(attributes, attr.ERROR_TYPE, exception_class(exception))
+        put(attributes, attr.STATUS_CODE, status)
+        self.reader.add_custom(attributes, {"metadata": meta, "request_tags": meta.get("tags")})
+        self.instruments.record("litellm.proxy.failed_requests", 1, attributes)
+        self.instruments.record("litellm.proxy.requests", 1, attributes)
+
+    def record_fallback(
+        self, name: str, original_model_group: Any, kwargs: Any, exception: Any
+    ) -> None:
+        kwargs = mapping(kwargs)
+        meta = mapping(kwargs.get("metadata")) or mapping(kwargs.get("litellm_metadata"))
+        attributes: dict[str, str] = {}
+        put(attributes, attr.MODEL_GROUP, original_model_group)
+        put(attributes, attr.FALLBACK_MODEL, kwargs.get("model"))
+        put(attributes, attr.API_KEY_HASH, hashed_key(meta.get("user_api_key_hash")
+                                                      or meta.get("user_api_key")))  # fmt: skip
+        put(attributes, attr.API_KEY_ALIAS, meta.get("user_api_key_alias"))
+        put(attributes, attr.TEAM_ID, meta.get("user_api_key_team_id"))
+        put(attributes, attr.TEAM_ALIAS, meta.get("user_api_key_team_alias"))
+        put(attributes, attr.EXCEPTION_STATUS, getattr(exception, "status_code", None))
+        put(attributes, attr.ERROR_TYPE, exception_class(exception))
+        self.instruments.record(name, 1, attributes)
+
+    def record_cooldown(
+        self, model_name: Any, model_id: Any, api_base: Any, provider: Any, status: Any
+    ) -> None:
+        attributes: dict[str, str] = {}
+        put(attributes, attr.REQUEST_MODEL, model_name)
+        put(attributes, attr.MODEL_ID, model_id)
+        put(attributes, attr.API_BASE, api_base)
+        put(attributes, attr.PROVIDER_NAME, provider)
+        self.instruments.set("litellm.deployment.state", COMPLETE_OUTAGE, dict(attributes))
+        put(attributes, attr.EXCEPTION_STATUS, status)
+        self.instruments.record("litellm.deployment.cooldowns", 1, attributes)
+
+    # -- pieces of a success -------------------------------------------------
+
+    def _record_token_details(self, slp: Mapping[str, Any], base: Mapping[str, str]) -> None:
+        usage = usage_details(slp)
+        if not usage:
+            return
+        for name, section, fields in _TOKEN_DETAILS:
+            details = mapping(usage.get(section))
+            value = next((details[f] for f in fields if details.get(f) is not None), None)
+            self._add_positive(name, value, base)
+        self._add_positive("litellm.usage.video_duration", usage.get("duration_seconds"), base)
+        self._add_positive("litellm.usage.images_generated", usage.get("output_image_count"), base)
+        prompt = mapping(usage.get("prompt_tokens_details"))
+        read = usage.get("cache_read_input_tokens") or prompt.get("cached_tokens")
+        created = usage.get("cache_creation_input_tokens") or prompt.get("cache_write_tokens") \
+            or prompt.get("cache_creation_tokens")  # fmt: skip
+        self._add_positive("litellm.provider_cache.read_input_tokens", read, base)
+        self._add_positive("litellm.provider_cache.creation_input_tokens", created, base)
+        if self.instruments.enabled("gen_ai.client.token.usage"):
+            for kind, field in (("input", "prompt_tokens"), ("output", "completion_tokens")):
+                tokens = number(slp.get(field))
+                if tokens is not None and tokens >= 0:
+                    self.instruments.record("gen_ai.client.token.usage", tokens,
+                                            {**base, attr.TOKEN_TYPE: kind})  # fmt: skip
+
+    def _record_latency(
+        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
+    ) -> None:
+        inst = self.instruments
+        api_start = kwargs.get("api_call_start_time")
+        end = kwargs.get("end_time")
+        if kwargs.get("stream") is True:
+            ttft = seconds_between(api_start, kwargs.get("completion_start_time"))
+            self._observe("gen_ai.client.operation.time_to_first_chunk", ttft, base)
+        self._observe("gen_ai.client.operation.duration", seconds_between(api_start, end), base)
+        queue = number(mapping(mapping(kwargs.get("litellm_params")).get("metadata"))
+                       .get("queue_time_seconds"))  # fmt: skip
+        total = seconds_between(kwargs.get("start_time"), end)
+        if total is not None and queue is not None and queue >= 0:
+            total += queue
+        self._observe("gen_ai.server.request.duration", total, base)
+        if queue is not None and queue >= 0:
+            inst.record("litellm.request.queue_time", queue, base)
+
+    def _record_deployment_success(
+        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
+    ) -> None:
+        inst = self.instruments
+        params = mapping(kwargs.get("litellm_params"))
+        hidden = mapping(slp.get("hidden_params"))
+        deployment = dict(base)
+        put(deployment, attr.PROVIDER_NAME, params.get("custom_llm_provider"))
+        model_info = mapping(mapping(params.get("metadata")).get("model_info"))
+        limits = _pick(deployment, _DEPLOYMENT_KEYS)
+        for name, field in (("litellm.deployment.tpm_limit", "tpm"),
+                            ("litellm.deployment.rpm_limit", "rpm")):  # fmt: skip
+            value = number(model_info.get(field)) or number(params.get(field))
+            if value is not None:
+                inst.set(name, value, limits)
+        headers = ratelimit_headers(slp)
+        for name, field in (("litellm.deployment.remaining_requests", "x_ratelimit_remaining_requests"),
+                            ("litellm.deployment.remaining_tokens", "x_ratelimit_remaining_tokens")):  # fmt: skip
+            value = number(_int_header(headers.get(field)))
+            if value is not None:
+                inst.set(name, value, deployment)
+        overhead_ms = number(hidden.get("litellm_overhead_time_ms"))
+        if overhead_ms:
+            inst.record("litellm.overhead.duration", overhead_ms / 1000, deployment)
+        guardrail_s = _additive_guardrail_seconds(slp.get("guardrail_information"))
+        if overhead_ms or guardrail_s:
+            inst.record("litellm.overhead_with_guardrails.duration",
+                        (overhead_ms or 0) / 1000 + guardrail_s, deployment)  # fmt: skip
+        inst.set("litellm.deployment.state", HEALTHY, _pick(deployment, _STATE_KEYS))
+        inst.record("litellm.deployment.successes", 1, deployment)
+        inst.record("litellm.deployment.requests", 1, deployment)
+        output_tokens = number(slp.get("completion_tokens"))
+        if output_tokens:
+            end = kwargs.get("end_time")
+            start = kwargs.get("start_time")
+            first = kwargs.get("completion_start_time") if kwargs.get("stream") is True else None
+            latency = seconds_between(start, first if first is not None else end)
+            if latency is not None and output_tokens > 0:
+                inst.record("litellm.deployment.latency_per_output_token",
+                            latency / output_tokens, deployment)  # fmt: skip
+
+    def _record_cache(self, slp: Mapping[str, Any], base: Mapping[str, str]) -> None:
+        hit = slp.get("cache_hit")
+        if hit is True:
+            self.instruments.record("litellm.cache.hits", 1, base)
+            self._add("litellm.cache.tokens", slp.get("total_tokens") or 0, base)
+        elif hit is False:
+            self.instruments.record("litellm.cache.misses", 1, base)
+
+    def _record_zero_cost(self, slp: Mapping[str, Any], base: Mapping[str, str]) -> None:
+        reason = mapping(slp.get("zero_cost_diagnostic")).get("reason")
+        if reason:
+            attributes = dict(base)
+            put(attributes, attr.REASON, reason)
+            self.instruments.record("litellm.zero_cost_requests", 1, attributes)
+
+    def _record_mcp(self, slp: Mapping[str, Any], base: Mapping[str, str]) -> None:
+        call = mapping(mapping(slp.get("metadata")).get("mcp_tool_call_metadata"))
+        if not call:
+            return
+        attributes = dict(base)
+        put(attributes, attr.TOOL_NAME, call.get("name"))
+        put(attributes, attr.MCP_SERVER, call.get("mcp_server_name"))
+        self.instruments.record("litellm.mcp.tool_calls", 1, attributes)
+        cost = number(slp.get("response_cost"))
+        if cost is not None and cost > 0:
+            self.instruments.record("litellm.mcp.tool_call_spend", cost, attributes)
+
+    def _record_budgets(
+        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
+    ) -> None:
+        meta = mapping(mapping(kwargs.get("litellm_params")).get("metadata"))
+        cost = number(slp.get("response_cost")) or 0.0
+        for prefix, spend_key, max_key, reset_key, identity in _BUDGETS:
+            labels = _pick(base, identity)
+            if identity[0] not in labels:
+                continue
+            max_budget = number(meta.get(max_key))
+            if max_budget is None:
+                continue  # no budget: no series (LiteLLM writes +Inf)
+            spend = (number(meta.get(spend_key)) or 0.0) + cost
+            self.instruments.set(f"{prefix}.budget.max", max_budget, labels)
+            self.instruments.set(f"{prefix}.budget.remaining", max_budget - spend, labels)
+            if reset_key is not None:
+                hours = _hours_until(meta.get(reset_key))
+                if hours is not None:
+                    self.instruments.set(f"{prefix}.budget.remaining_hours", hours, labels)
+
+    def _record_rate_limits(
+        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
+    ) -> None:
+        inst = self.instruments
+        headers = ratelimit_headers(slp)
+        meta = mapping(mapping(kwargs.get("litellm_params")).get("metadata"))
+        group = base.get(attr.MODEL_GROUP)
+        key_model = _pick(base, (attr.API_KEY_HASH, attr.API_KEY_ALIAS, attr.MODEL_ID))
+        if group is not None and attr.API_KEY_HASH in key_model:
+            key_model[attr.REQUEST_MODEL] = group
+            for kind in ("requests", "tokens"):
+                remaining = number(_int_header(
+                    meta.get(f"litellm-key-remaining-{kind}-{group}")
+                    if meta.get(f"litellm-key-remaining-{kind}-{group}") is not None
+                    else headers.get(f"x-ratelimit-model_per_key-remaining-{kind}")))  # fmt: skip
+                if remaining is not None:
+                    inst.set(f"litellm.api_key.model.remaining_{kind}", remaining, key_model)
+        for scope, prefix, identity in _V3_LIMITS:
+            labels = _pick(base, identity)
+            if not labels:
+                continue
+            for kind in ("requests", "tokens"):
+                limit = number(_int_header(headers.get(f"x-ratelimit-{scope}-limit-{kind}")))
+                left = number(_int_header(headers.get(f"x-ratelimit-{scope}-remaining-{kind}")))
+                series = {**labels, attr.RATE_LIMIT_TYPE: kind}
+                if limit is None or left is None:
+                    continue
+                inst.set(f"{prefix}.allowed", limit, series)
+                inst.set(f"{prefix}.used", limit - left, series)
+
+    # -- helpers -------------------------------------------------------------
+
+    def _add(self, name: str, value: object, attributes: Mapping[str, str]) -> None:
+        amount = number(value)
+        if amount is None or amount < 0:
+            self._drop(f"{name}: not a finite non-negative number: {value!r:.40}")
+            return
+        self.instruments.record(name, amount, attributes)
+
+    def _add_positive(self, name: str, value: object, attributes: Mapping[str, str]) -> None:
+        amount = number(value)
+        if amount is not None and amount > 0:
+            self.instruments.record(name, amount, attributes)
+
+    def _observe(self, name: str, value: float | None, attributes: Mapping[str, str]) -> None:
+        if value is None:
+            return
+        if value < 0:
+            self._drop(f"{name}: negative duration {value}")
+            return
+        self.instruments.record(name, value, attributes)
+
+    def _drop(self, reason: str) -> None:
+        self.instruments.dropped_points.add(1)
+        self._log_limited(logging.INFO, "otel_litellm: dropped a value: %s", reason)
+
+    def _report_error(self, hook: str, error: Exception) -> None:
+        try:
+            self.instruments.callback_errors.add(1, {"litellm.callback.hook": hook})
+            self._log_limited(
+                logging.WARNING,
+                "otel_litellm: %s failed and was skipped: %s: %s",
+                hook,
+                type(error).__name__,
+                str(error)[:200],
+            )
+        except Exception:  # noqa: BLE001 - reporting must not raise either
+            pass
+
+    def _log_limited(self, level: int, message: str, *args: object) -> None:
+        """Log at most once a minute, saying how many were suppressed meanwhile."""
+        now = time.monotonic()
+        if now - self._last_error_log < 60:
+            self._suppressed_errors += 1
+            return
+        if self._suppressed_errors:
+            message += f" ({self._suppressed_errors} similar messages suppressed)"
+        self._last_error_log = now
+        self._suppressed_errors = 0
+        _log.log(level, message, *args)
+
+
+def _is_async_call(kwargs: Any) -> bool:
+    """LiteLLM calls both sync and async hooks for async calls; count those once."""
+    kwargs = mapping(kwargs)
+    params = mapping(kwargs.get("litellm_params"))
+    return bool(
+        kwargs.get("acompletion") or params.get("acompletion") or kwargs.get("async_call")
+        or kwargs.get("call_type", "").startswith("a")  # fmt: skip
+    ) if isinstance(kwargs.get("call_type", ""), str) else bool(params.get("acompletion"))
+
+
+def _int_header(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return None
+    return value
+
+
+def _hours_until(value: object) -> float | None:
+    from datetime import datetime, timezone
+
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return (value - datetime.now(timezone.utc)).total_seconds() / 3600
+
+
+def _additive_guardrail_seconds(information: object) -> float:
+    entries = information if isinstance(information, list) else [information]
+    total = 0.0
+    for entry in entries:
+        entry = mapping(entry)
+        modes = entry.get("guardrail_mode")
+        modes = modes if isinstance(modes, list) else [modes]
+        if modes and all(mode in ("pre_call", "post_call") for mode in modes):
+            total += number(entry.get("duration")) or 0.0
+    return total

@@ -1,0 +1,115 @@
+"""Metric readers and exporters that apply the LiteLLM naming.
+
+* :class:`LiteLLMPrometheusMetricReader`: the OTel Prometheus reader, on its own
+  registry, with no ``target_info`` or ``otel_scope_*`` labels, that rewrites label
+  names before the exposition is rendered.
+* :class:`RenamingMetricExporter`: wraps any push exporter (OTLP gRPC/HTTP) the
+  same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
+from prometheus_client import CollectorRegistry
+
+_log = logging.getLogger(__name__)
+
+Rewrite = Callable[[MetricsData], MetricsData]
+
+
+def _identity(data: MetricsData) -> MetricsData:
+    return data
+
+
+class LiteLLMPrometheusMetricReader(PrometheusMetricReader):  # type: ignore[misc]
+    """A Prometheus pull reader whose scrape shows LiteLLM's names and labels."""
+
+    def __init__(
+        self,
+        rewrite: Rewrite | None = None,
+        *,
+        registry: CollectorRegistry | None = None,
+        scope_info: bool = False,
+        target_info: bool = False,
+        cardinality_limit: int | None = None,
+    ) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        limits: dict[type, int] | None = None
+        if cardinality_limit is not None:
+            from opentelemetry.sdk.metrics import (
+                Counter,
+                Histogram,
+                ObservableGauge,
+                UpDownCounter,
+            )
+
+            limits = dict.fromkeys((Counter, Histogram, ObservableGauge, UpDownCounter), cardinality_limit)
+        super().__init__(
+            disable_target_info=not target_info,
+            scope_info_enabled=scope_info,
+            registry=self.registry,
+            cardinality_limits=limits,
+        )
+        self._rewrite = rewrite or _identity
+
+    def _receive_metrics(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> None:
+        if metrics_data is not None:
+            metrics_data = self._rewrite(metrics_data)
+        super()._receive_metrics(metrics_data, timeout_millis, **kwargs)
+
+
+class RenamingMetricExporter(MetricExporter):
+    """Delegates to ``exporter`` after rewriting the batch (LiteLLM labels, no units)."""
+
+    def __init__(self, exporter: MetricExporter, rewrite: Rewrite) -> None:
+        super().__init__(
+            preferred_temporality=exporter._preferred_temporality,
+            preferred_aggregation=exporter._preferred_aggregation,
+        )
+        self._exporter = exporter
+        self._rewrite = rewrite
+
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> MetricExportResult:
+        return self._exporter.export(self._rewrite(metrics_data), timeout_millis=timeout_millis)
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return self._exporter.force_flush(timeout_millis=timeout_millis)
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        self._exporter.shutdown(timeout_millis=timeout_millis)
+
+
+def otlp_exporter(protocol: str | None = None) -> MetricExporter:
+    """The OTLP metric exporter for ``protocol`` (``grpc`` or ``http/protobuf``).
+
+    Endpoint, headers, timeout and temporality come from the standard
+    ``OTEL_EXPORTER_OTLP_*`` environment variables, read by the exporter itself.
+    """
+    import os
+
+    chosen = (
+        protocol
+        or os.environ.get("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL")
+        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        or "grpc"
+    )
+    if chosen == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+
+        return OTLPMetricExporter()
+    if chosen in ("http/protobuf", "http"):
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
+            OTLPMetricExporter as HTTPExporter,
+        )
+
+        return HTTPExporter()
+    raise ValueError(f"unsupported OTLP protocol {chosen!r}: use 'grpc' or 'http/protobuf'")

@@ -1,0 +1,203 @@
+"""Wiring: settings -> meter provider, readers, instruments, callback, LiteLLM hooks."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.metrics import MeterProvider as ApiMeterProvider
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.view import View
+from opentelemetry.sdk.resources import Resource
+
+from otel_litellm import hooks
+from otel_litellm.callback import MetricsCallback
+from otel_litellm.config import Settings, load_settings
+from otel_litellm.instruments import Instruments
+from otel_litellm.naming import METER_NAME, LabelRenamer, build_views
+from otel_litellm.payload import PayloadReader
+from otel_litellm.readers import LiteLLMPrometheusMetricReader, RenamingMetricExporter, otlp_exporter
+from otel_litellm.server import EndpointAuth, MetricsServer
+from otel_litellm.store import GaugeStore
+
+_log = logging.getLogger("otel_litellm")
+_lock = threading.Lock()
+_active: Instrumentation | None = None
+
+
+def views(settings: Settings | None = None, **overrides: Any) -> list[View]:
+    """The Views a user's own ``MeterProvider`` needs for otel_litellm's instruments."""
+    settings = settings or load_settings(**overrides)
+    return build_views(
+        settings.specs(),
+        settings.naming,
+        include_labels=settings.include_labels,
+        custom_labels=settings.custom_labels,
+        cardinality_limit=settings.cardinality_limit,
+    )
+
+
+def renamer(settings: Settings) -> LabelRenamer:
+    """The export-time rewrite for ``settings`` (identity for the semconv naming)."""
+    if not settings.naming.litellm:
+        return LabelRenamer({})
+    return LabelRenamer.for_specs(
+        settings.specs(),
+        include_labels=settings.include_labels,
+        custom_labels=settings.custom_labels,
+    )
+
+
+@dataclass
+class Instrumentation:
+    """What ``instrument()`` set up; ``shutdown()`` undoes all of it."""
+
+    settings: Settings
+    meter_provider: ApiMeterProvider
+    callback: MetricsCallback
+    instruments: Instruments
+    prometheus_reader: LiteLLMPrometheusMetricReader | None = None
+    server: MetricsServer | None = None
+    owns_provider: bool = False
+    extras: list[Any] = field(default_factory=list)
+
+    @property
+    def metrics_url(self) -> str | None:
+        return self.server.url if self.server else None
+
+    def shutdown(self) -> None:
+        global _active
+        with _lock:
+            _unregister(self.callback)
+            for extra in self.extras:
+                extra.stop()
+            if self.server is not None:
+                self.server.close()
+            if self.owns_provider and isinstance(self.meter_provider, MeterProvider):
+                self.meter_provider.shutdown(timeout_millis=5_000)
+            if _active is self:
+                _active = None
+
+
+def instrument(
+    *,
+    meter_provider: ApiMeterProvider | None = None,
+    naming: str | None = None,
+    prometheus_port: int | None = None,
+    register: bool = True,
+    **options: Any,
+) -> Instrumentation:
+    """Start recording LiteLLM's metrics.  Calling it again returns the running setup."""
+    global _active
+    with _lock:
+        if _active is not None:
+            return _active
+        settings = load_settings(naming=naming, prometheus_port=prometheus_port, **options)
+        owns = meter_provider is None
+        reader: LiteLLMPrometheusMetricReader | None = None
+        server: MetricsServer | None = None
+        if meter_provider is None:
+            readers, reader = _readers(settings)
+            meter_provider = MeterProvider(
+                metric_readers=readers,
+                views=views(settings),
+                resource=Resource.create({"service.name": settings.service_name}),
+            )
+        instruments = Instruments(
+            meter_provider.get_meter(METER_NAME),
+            settings.specs(),
+            GaugeStore(settings.gauge_series_limit, settings.gauge_ttl_seconds),
+            token_usage=settings.naming.semconv,
+        )
+        callback = MetricsCallback(
+            instruments,
+            PayloadReader(
+                end_user_labels=settings.end_user_labels,
+                user_email_labels=settings.user_email_labels,
+                custom_metadata_labels=settings.custom_metadata_labels,
+                custom_tags=settings.custom_tags,
+            ),
+        )
+        if reader is not None and settings.prometheus_port is not None:
+            server = MetricsServer(
+                reader.registry, settings.prometheus_port, settings.prometheus_host, _auth(settings)
+            )
+        active = Instrumentation(settings, meter_provider, callback, instruments, reader, server, owns)
+        if settings.database_url:
+            from otel_litellm.db.gauges import DatabaseGauges, DatabaseSettings
+
+            db = DatabaseGauges(
+                meter_provider.get_meter(METER_NAME), DatabaseSettings.from_url(settings.database_url)
+            )
+            db.start()
+            active.extras.append(db)
+        if register:
+            _register(callback)
+        _active = active
+        return active
+
+
+def uninstrument() -> None:
+    """Remove otel_litellm's callbacks and hooks, and stop what ``instrument()`` started."""
+    active = _active
+    if active is not None:
+        active.shutdown()
+
+
+def active() -> Instrumentation | None:
+    return _active
+
+
+def _readers(settings: Settings) -> tuple[list[MetricReader], LiteLLMPrometheusMetricReader | None]:
+    rewrite = renamer(settings)
+    readers: list[MetricReader] = []
+    prometheus: LiteLLMPrometheusMetricReader | None = None
+    for name in settings.exporters:
+        if name == "prometheus":
+            prometheus = LiteLLMPrometheusMetricReader(
+                rewrite, cardinality_limit=settings.cardinality_limit
+            )
+            readers.append(prometheus)
+        elif name == "otlp":
+            exporter = RenamingMetricExporter(otlp_exporter(settings.otlp_protocol), rewrite)
+            readers.append(
+                PeriodicExportingMetricReader(
+                    exporter, export_interval_millis=settings.export_interval_ms
+                )
+            )
+        elif name != "none":
+            raise ValueError(f"unknown metrics exporter {name!r}: use prometheus, otlp or none")
+    return readers, prometheus
+
+
+def _auth(settings: Settings) -> EndpointAuth:
+    user, _, password = (settings.basic_auth or "").partition(":")
+    return EndpointAuth(settings.bearer_token, user or None, password or None)
+
+
+def _register(callback: MetricsCallback) -> None:
+    import litellm
+
+    if callback not in litellm.callbacks:
+        litellm.callbacks.append(callback)
+    hooks.add_cooldown_listener(callback.record_cooldown)
+
+
+def _unregister(callback: MetricsCallback) -> None:
+    import litellm
+
+    for name in (
+        "callbacks",
+        "success_callback",
+        "failure_callback",
+        "_async_success_callback",
+        "_async_failure_callback",
+        "service_callback",
+    ):
+        registered = getattr(litellm, name, None)
+        if isinstance(registered, list):
+            registered[:] = [entry for entry in registered if entry is not callback]
+    hooks.remove_cooldown_listener(callback.record_cooldown)
