@@ -19,6 +19,7 @@ from otel_litellm import attributes as attr
 from otel_litellm.instruments import Instruments
 from otel_litellm.payload import (
     PayloadReader,
+    bounded_model,
     exception_class,
     exception_status,
     hashed_key,
@@ -236,7 +237,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         put(attributes, attr.TEAM_ALIAS, getattr(auth, "team_alias", None))
         put(attributes, attr.ORG_ID, getattr(auth, "org_id", None))
         put(attributes, attr.ORG_ALIAS, getattr(auth, "organization_alias", None))
-        put(attributes, attr.MODEL_GROUP, request_data.get("model"))
+        put(attributes, attr.MODEL_GROUP, bounded_model(request_data.get("model")))
         put(attributes, attr.ROUTE, getattr(auth, "request_route", None))
         put(attributes, attr.CLIENT_ADDRESS, meta.get("requester_ip_address"))
         put(attributes, attr.USER_AGENT, meta.get("user_agent"))
@@ -255,7 +256,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         kwargs = mapping(kwargs)
         meta = mapping(kwargs.get("metadata")) or mapping(kwargs.get("litellm_metadata"))
         attributes: dict[str, str] = {}
-        put(attributes, attr.MODEL_GROUP, original_model_group)
+        put(attributes, attr.MODEL_GROUP, bounded_model(original_model_group, router_originated=True))
         put(attributes, attr.FALLBACK_MODEL, kwargs.get("model"))
         put(attributes, attr.API_KEY_HASH, hashed_key(meta.get("user_api_key_hash")
                                                       or meta.get("user_api_key")))  # fmt: skip

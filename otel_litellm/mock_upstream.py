@@ -6,9 +6,8 @@ real HTTP, streaming, retry and error-mapping code runs without a network.
 Usage accounting (exact, so tests can assert it):
 
 * ``prompt_tokens``: number of whitespace-separated words across every text
-  input -- chat message contents (strings or ``{"type": "text"}`` parts),
-  embedding inputs.  A pre-tokenised input (a list of
-  ints) counts one token per int.
+  input -- chat message contents (strings or ``{"type": "text"}`` parts) and
+  embedding inputs.  A pre-tokenised input (a list of ints) counts one per int.
 * ``completion_tokens``: number of words in the reply, which is always
   ``REPLY_TEXT`` (9 words), cut to ``max_tokens``/``max_completion_tokens``
   words when that is smaller (then ``finish_reason`` is ``"length"``).
@@ -31,6 +30,14 @@ remaining requests = limit - requests received for that model (this one
 included), remaining tokens = limit - total_tokens served to that model.
 ``reset_stats()`` (or ``POST /mock/reset``) restores them.
 
+Stats (``MockUpstream.stats``, ``GET /mock/stats``) cover the model endpoints:
+``by_model`` counts requests on arrival, ``by_outcome`` counts answers as
+``"ok"`` or ``"error_<status>"``; malformed requests (no model) are not counted.
+
+Endpoints: POST /v1/chat/completions, POST /v1/completions (prompt words count
+as above), POST /v1/embeddings, GET /v1/models, GET /health, GET /mock/stats,
+POST /mock/reset.
+
 CLI: ``python -m otel_litellm.mock_upstream --host 127.0.0.1 --port 8080``.
 """
 
@@ -44,6 +51,7 @@ import dataclasses
 import json
 import logging
 import re
+import signal
 import struct
 import threading
 import time
@@ -161,7 +169,9 @@ def _ratelimit_headers(remaining_requests: int, remaining_tokens: int) -> dict[s
     }
 
 
-def _choice(streaming: bool, text: str | None, finish: str | None) -> Json:
+def _choice(chat: bool, streaming: bool, text: str | None, finish: str | None) -> Json:
+    if not chat:
+        return {"index": 0, "text": text or "", "logprobs": None, "finish_reason": finish}
     message = {} if text is None else {"role": "assistant", "content": text}
     return {"index": 0, "delta" if streaming else "message": message, "finish_reason": finish}
 
@@ -251,9 +261,18 @@ class _Handlers:
         raise _Reject(status, f"mock upstream: simulated HTTP {status} for {model!r}", headers)
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
+        return await self._generate(request, chat=True)
+
+    async def completions(self, request: web.Request) -> web.StreamResponse:
+        return await self._generate(request, chat=False)
+
+    async def _generate(self, request: web.Request, chat: bool) -> web.StreamResponse:
         body = await _read(request)
-        messages = body.get("messages") or []
-        prompt = _words([m.get("content") for m in messages if isinstance(m, dict)])
+        if chat:
+            messages = body.get("messages") or []
+            prompt = _words([m.get("content") for m in messages if isinstance(m, dict)])
+        else:
+            prompt = _words(body.get("prompt"))
         words = REPLY_TEXT.split()
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         finish = "length" if isinstance(limit, int) and 0 < limit < len(words) else "stop"
@@ -270,17 +289,19 @@ class _Handlers:
         if behaviour.reasoning:
             usage["completion_tokens_details"] = {"reasoning_tokens": REASONING_TOKENS}
         base: Json = {
-            "id": f"chatcmpl-mock-{time.monotonic_ns()}",
-            "object": "chat.completion",
+            "id": f"{'chatcmpl' if chat else 'cmpl'}-mock-{time.monotonic_ns()}",
+            "object": "chat.completion" if chat else "text_completion",
             "created": int(time.time()),
             "model": body["model"],
         }
         if not body.get("stream"):
-            reply = _choice(False, " ".join(words), finish)
+            reply = _choice(chat, False, " ".join(words), finish)
             return web.json_response(base | {"choices": [reply], "usage": usage}, headers=headers)
-        base["object"] = "chat.completion.chunk"
+        if chat:
+            base["object"] = "chat.completion.chunk"
         pieces = [words[0]] + [f" {word}" for word in words[1:]]
-        choices = [_choice(True, piece, None) for piece in pieces] + [_choice(True, None, finish)]
+        choices = [_choice(chat, True, piece, None) for piece in pieces]
+        choices.append(_choice(chat, True, None, finish))
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         usage_or_none = usage if include_usage else None
         return await _stream(
@@ -325,6 +346,7 @@ def build_app(state: MockState) -> web.Application:
     handlers = _Handlers(state)
     app = web.Application(middlewares=[_unwrap_rejections])
     app.router.add_post("/v1/chat/completions", handlers.chat)
+    app.router.add_post("/v1/completions", handlers.completions)
     app.router.add_post("/v1/embeddings", handlers.embeddings)
     app.router.add_get("/v1/models", handlers.models)
     app.router.add_get("/health", handlers.health)
@@ -344,9 +366,14 @@ async def _start_runner(
     return runner, int(runner.addresses[0][1])
 
 
-async def serve(host: str = "127.0.0.1", port: int = 8080, state: MockState | None = None) -> None:
+async def serve(
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    state: MockState | None = None,
+    access_log: bool = False,
+) -> None:
     """Serve until cancelled."""
-    runner, bound = await _start_runner(host, port, state or MockState(), access_log=True)
+    runner, bound = await _start_runner(host, port, state or MockState(), access_log)
     _log.info("mock upstream listening on http://%s:%d/v1", host, bound)
     try:
         await asyncio.Event().wait()
@@ -434,10 +461,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Deterministic OpenAI-compatible mock upstream")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--access-log", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port))
+    asyncio.run(_serve_until_signalled(args.host, args.port, args.access_log))
+
+
+async def _serve_until_signalled(host: str, port: int, access_log: bool) -> None:
+    # As PID 1 in a container SIGTERM has no default action, so stop on it explicitly.
+    task = asyncio.current_task()
+    assert task is not None
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await serve(host, port, access_log=access_log)
 
 
 if __name__ == "__main__":

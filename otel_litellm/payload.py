@@ -245,3 +245,32 @@ def usage_details(slp: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def ratelimit_headers(slp: Mapping[str, Any]) -> Mapping[str, Any]:
     return mapping(mapping(slp.get("hidden_params")).get("additional_headers"))
+
+
+UNRECOGNIZED_MODEL = "other"
+
+
+def bounded_model(requested: object, router_originated: bool = False) -> str | None:
+    """A client-supplied model name, or ``other`` unless the proxy's router knows it.
+
+    Clients can send any string as ``model``; labelling failures with it would
+    let them mint unbounded series.
+    """
+    if requested is None or requested == "":
+        return None
+    if not isinstance(requested, str):
+        return UNRECOGNIZED_MODEL
+    try:
+        from litellm.proxy.proxy_server import llm_router
+    except Exception:  # noqa: BLE001 - not inside the proxy
+        llm_router = None
+    if llm_router is None:
+        return text(requested) if router_originated else UNRECOGNIZED_MODEL
+    try:
+        if llm_router.is_recognized_model(requested) or (
+            llm_router.pattern_router.route(requested) is not None
+        ):
+            return text(requested)
+    except Exception:  # noqa: BLE001 - router API drift: stay bounded
+        pass
+    return UNRECOGNIZED_MODEL

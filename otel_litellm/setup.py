@@ -90,7 +90,11 @@ def instrument(
     register: bool = True,
     **options: Any,
 ) -> Instrumentation:
-    """Start recording LiteLLM's metrics.  Calling it again returns the running setup."""
+    """Start recording LiteLLM's metrics.  Calling it again returns the running setup.
+
+    ``register=False`` leaves adding the returned ``callback`` to LiteLLM to the
+    caller (the proxy does it from its config).
+    """
     global _active
     with _lock:
         if _active is not None:
@@ -134,8 +138,7 @@ def instrument(
             )
             db.start()
             active.extras.append(db)
-        if register:
-            _register(callback)
+        _register(callback, add_to_litellm=register)
         _active = active
         return active
 
@@ -178,10 +181,10 @@ def _auth(settings: Settings) -> EndpointAuth:
     return EndpointAuth(settings.bearer_token, user or None, password or None)
 
 
-def _register(callback: MetricsCallback) -> None:
+def _register(callback: MetricsCallback, add_to_litellm: bool) -> None:
     import litellm
 
-    if callback not in litellm.callbacks:
+    if add_to_litellm and callback not in litellm.callbacks:
         litellm.callbacks.append(callback)
     hooks.add_cooldown_listener(callback.record_cooldown)
 

@@ -1,0 +1,30 @@
+"""Shared fixtures.  litellm must not fetch its price map from the network."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from collections.abc import Iterator  # noqa: E402
+
+import pytest  # noqa: E402
+
+from otel_litellm.mock_upstream import MockUpstream  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Iterator[MockUpstream]:
+    with MockUpstream() as server:
+        yield server
+
+
+@pytest.fixture
+def instrumented() -> Iterator[object]:
+    """otel_litellm with its Prometheus endpoint on a free port, torn down after."""
+    import otel_litellm
+
+    otel_litellm.uninstrument()
+    handle = otel_litellm.instrument(prometheus_port=0)
+    yield handle
+    otel_litellm.uninstrument()
