@@ -28,7 +28,6 @@ from otel_litellm.payload import (
     put,
     ratelimit_headers,
     seconds_between,
-    text,
     usage_details,
 )
 
@@ -48,22 +47,45 @@ _TOKEN_DETAILS = (
 )
 # (gauge prefix, spend key, max budget key, reset key, identity attributes)
 _BUDGETS = (
-    ("litellm.api_key", "user_api_key_spend", "user_api_key_max_budget",
-     "user_api_key_budget_reset_at", (attr.API_KEY_HASH, attr.API_KEY_ALIAS)),
-    ("litellm.team", "user_api_key_team_spend", "user_api_key_team_max_budget",
-     None, (attr.TEAM_ID, attr.TEAM_ALIAS)),
-    ("litellm.user", "user_api_key_user_spend", "user_api_key_user_max_budget",
-     None, (attr.USER_ID,)),
-)  # fmt: skip
+    (
+        "litellm.api_key",
+        "user_api_key_spend",
+        "user_api_key_max_budget",
+        "user_api_key_budget_reset_at",
+        (attr.API_KEY_HASH, attr.API_KEY_ALIAS),
+    ),
+    (
+        "litellm.team",
+        "user_api_key_team_spend",
+        "user_api_key_team_max_budget",
+        None,
+        (attr.TEAM_ID, attr.TEAM_ALIAS),
+    ),
+    (
+        "litellm.user",
+        "user_api_key_user_spend",
+        "user_api_key_user_max_budget",
+        None,
+        (attr.USER_ID,),
+    ),
+)
 # LiteLLM's v3 limiter header scopes -> (allowed gauge, used gauge, identity attributes)
 _V3_LIMITS = (
     ("api_key", "litellm.api_key.rate_limit", (attr.API_KEY_HASH, attr.API_KEY_ALIAS)),
     ("team", "litellm.team.rate_limit", (attr.TEAM_ID, attr.TEAM_ALIAS)),
-    ("model_per_project", "litellm.project.model.rate_limit",
-     (attr.PROJECT_ID, attr.PROJECT_ALIAS, attr.MODEL_GROUP)),
-)  # fmt: skip
-_DEPLOYMENT_KEYS = (attr.MODEL_GROUP, attr.REQUEST_MODEL, attr.MODEL_ID, attr.API_BASE,
-                    attr.PROVIDER_NAME)  # fmt: skip
+    (
+        "model_per_project",
+        "litellm.project.model.rate_limit",
+        (attr.PROJECT_ID, attr.PROJECT_ALIAS, attr.MODEL_GROUP),
+    ),
+)
+_DEPLOYMENT_KEYS = (
+    attr.MODEL_GROUP,
+    attr.REQUEST_MODEL,
+    attr.MODEL_ID,
+    attr.API_BASE,
+    attr.PROVIDER_NAME,
+)
 _STATE_KEYS = (attr.REQUEST_MODEL, attr.MODEL_ID, attr.API_BASE, attr.PROVIDER_NAME)
 HEALTHY, PARTIAL_OUTAGE, COMPLETE_OUTAGE = 0.0, 1.0, 2.0
 
@@ -77,7 +99,7 @@ def _guarded(method: _F) -> _F:
         async def guarded_async(self: MetricsCallback, *args: Any, **kwargs: Any) -> Any:
             try:
                 return await method(self, *args, **kwargs)
-            except Exception as error:  # noqa: BLE001 - the whole point
+            except Exception as error:
                 self._report_error(method.__name__, error)
                 return None
 
@@ -87,7 +109,7 @@ def _guarded(method: _F) -> _F:
     def guarded(self: MetricsCallback, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self._report_error(method.__name__, error)
             return None
 
@@ -123,9 +145,10 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         self.record_success(kwargs)
 
     @_guarded
-    def log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
-        if not _is_async_call(kwargs):
-            self.record_success(kwargs)
+    def log_success_event(
+        self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
+        self.record_success(kwargs)  # LiteLLM calls the sync hooks for sync calls only
 
     @_guarded
     async def async_log_failure_event(
@@ -134,9 +157,10 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         self.record_failure(kwargs)
 
     @_guarded
-    def log_failure_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
-        if not _is_async_call(kwargs):
-            self.record_failure(kwargs)
+    def log_failure_event(
+        self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
+        self.record_failure(kwargs)
 
     @_guarded
     async def async_post_call_failure_hook(
@@ -152,15 +176,17 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
     async def log_success_fallback_event(
         self, original_model_group: Any, kwargs: Any, original_exception: Any
     ) -> None:
-        self.record_fallback("litellm.fallback.successes", original_model_group, kwargs,
-                             original_exception)  # fmt: skip
+        self.record_fallback(
+            "litellm.fallback.successes", original_model_group, kwargs, original_exception
+        )
 
     @_guarded
     async def log_failure_fallback_event(
         self, original_model_group: Any, kwargs: Any, original_exception: Any
     ) -> None:
-        self.record_fallback("litellm.fallback.failures", original_model_group, kwargs,
-                             original_exception)  # fmt: skip
+        self.record_fallback(
+            "litellm.fallback.failures", original_model_group, kwargs, original_exception
+        )
 
     @_guarded
     def increment_callback_logging_failure(self, callback_name: Any) -> None:
@@ -226,8 +252,11 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         status = exception_status(exception) or "None"
         meta = mapping(request_data.get("metadata"))
         attributes: dict[str, str] = {}
-        put(attributes, attr.END_USER_ID,
-            getattr(auth, "end_user_id", None) if self.reader.end_user_enabled() else None)  # fmt: skip
+        put(
+            attributes,
+            attr.END_USER_ID,
+            getattr(auth, "end_user_id", None) if self.reader.end_user_enabled() else None,
+        )
         put(attributes, attr.USER_ID, getattr(auth, "user_id", None))
         put(attributes, attr.USER_EMAIL, getattr(auth, "user_email", None))
         if status != "401":
@@ -256,10 +285,17 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         kwargs = mapping(kwargs)
         meta = mapping(kwargs.get("metadata")) or mapping(kwargs.get("litellm_metadata"))
         attributes: dict[str, str] = {}
-        put(attributes, attr.MODEL_GROUP, bounded_model(original_model_group, router_originated=True))
+        put(
+            attributes,
+            attr.MODEL_GROUP,
+            bounded_model(original_model_group, router_originated=True),
+        )
         put(attributes, attr.FALLBACK_MODEL, kwargs.get("model"))
-        put(attributes, attr.API_KEY_HASH, hashed_key(meta.get("user_api_key_hash")
-                                                      or meta.get("user_api_key")))  # fmt: skip
+        put(
+            attributes,
+            attr.API_KEY_HASH,
+            hashed_key(meta.get("user_api_key_hash") or meta.get("user_api_key")),
+        )
         put(attributes, attr.API_KEY_ALIAS, meta.get("user_api_key_alias"))
         put(attributes, attr.TEAM_ID, meta.get("user_api_key_team_id"))
         put(attributes, attr.TEAM_ALIAS, meta.get("user_api_key_team_alias"))
@@ -293,16 +329,20 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         self._add_positive("litellm.usage.images_generated", usage.get("output_image_count"), base)
         prompt = mapping(usage.get("prompt_tokens_details"))
         read = usage.get("cache_read_input_tokens") or prompt.get("cached_tokens")
-        created = usage.get("cache_creation_input_tokens") or prompt.get("cache_write_tokens") \
-            or prompt.get("cache_creation_tokens")  # fmt: skip
+        created = (
+            usage.get("cache_creation_input_tokens")
+            or prompt.get("cache_write_tokens")
+            or prompt.get("cache_creation_tokens")
+        )
         self._add_positive("litellm.provider_cache.read_input_tokens", read, base)
         self._add_positive("litellm.provider_cache.creation_input_tokens", created, base)
         if self.instruments.enabled("gen_ai.client.token.usage"):
             for kind, field in (("input", "prompt_tokens"), ("output", "completion_tokens")):
                 tokens = number(slp.get(field))
                 if tokens is not None and tokens >= 0:
-                    self.instruments.record("gen_ai.client.token.usage", tokens,
-                                            {**base, attr.TOKEN_TYPE: kind})  # fmt: skip
+                    self.instruments.record(
+                        "gen_ai.client.token.usage", tokens, {**base, attr.TOKEN_TYPE: kind}
+                    )
 
     def _record_latency(
         self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
@@ -314,8 +354,9 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
             ttft = seconds_between(api_start, kwargs.get("completion_start_time"))
             self._observe("gen_ai.client.operation.time_to_first_chunk", ttft, base)
         self._observe("gen_ai.client.operation.duration", seconds_between(api_start, end), base)
-        queue = number(mapping(mapping(kwargs.get("litellm_params")).get("metadata"))
-                       .get("queue_time_seconds"))  # fmt: skip
+        queue = number(
+            mapping(mapping(kwargs.get("litellm_params")).get("metadata")).get("queue_time_seconds")
+        )
         total = seconds_between(kwargs.get("start_time"), end)
         if total is not None and queue is not None and queue >= 0:
             total += queue
@@ -333,14 +374,18 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         put(deployment, attr.PROVIDER_NAME, params.get("custom_llm_provider"))
         model_info = mapping(mapping(params.get("metadata")).get("model_info"))
         limits = _pick(deployment, _DEPLOYMENT_KEYS)
-        for name, field in (("litellm.deployment.tpm_limit", "tpm"),
-                            ("litellm.deployment.rpm_limit", "rpm")):  # fmt: skip
+        for name, field in (
+            ("litellm.deployment.tpm_limit", "tpm"),
+            ("litellm.deployment.rpm_limit", "rpm"),
+        ):
             value = number(model_info.get(field)) or number(params.get(field))
             if value is not None:
                 inst.set(name, value, limits)
         headers = ratelimit_headers(slp)
-        for name, field in (("litellm.deployment.remaining_requests", "x_ratelimit_remaining_requests"),
-                            ("litellm.deployment.remaining_tokens", "x_ratelimit_remaining_tokens")):  # fmt: skip
+        for name, field in (
+            ("litellm.deployment.remaining_requests", "x_ratelimit_remaining_requests"),
+            ("litellm.deployment.remaining_tokens", "x_ratelimit_remaining_tokens"),
+        ):
             value = number(_int_header(headers.get(field)))
             if value is not None:
                 inst.set(name, value, deployment)
@@ -349,8 +394,11 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
             inst.record("litellm.overhead.duration", overhead_ms / 1000, deployment)
         guardrail_s = _additive_guardrail_seconds(slp.get("guardrail_information"))
         if overhead_ms or guardrail_s:
-            inst.record("litellm.overhead_with_guardrails.duration",
-                        (overhead_ms or 0) / 1000 + guardrail_s, deployment)  # fmt: skip
+            inst.record(
+                "litellm.overhead_with_guardrails.duration",
+                (overhead_ms or 0) / 1000 + guardrail_s,
+                deployment,
+            )
         inst.set("litellm.deployment.state", HEALTHY, _pick(deployment, _STATE_KEYS))
         inst.record("litellm.deployment.successes", 1, deployment)
         inst.record("litellm.deployment.requests", 1, deployment)
@@ -361,8 +409,11 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
             first = kwargs.get("completion_start_time") if kwargs.get("stream") is True else None
             latency = seconds_between(start, first if first is not None else end)
             if latency is not None and output_tokens > 0:
-                inst.record("litellm.deployment.latency_per_output_token",
-                            latency / output_tokens, deployment)  # fmt: skip
+                inst.record(
+                    "litellm.deployment.latency_per_output_token",
+                    latency / output_tokens,
+                    deployment,
+                )
 
     def _record_cache(self, slp: Mapping[str, Any], base: Mapping[str, str]) -> None:
         hit = slp.get("cache_hit")
@@ -422,10 +473,13 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         if group is not None and attr.API_KEY_HASH in key_model:
             key_model[attr.REQUEST_MODEL] = group
             for kind in ("requests", "tokens"):
-                remaining = number(_int_header(
-                    meta.get(f"litellm-key-remaining-{kind}-{group}")
-                    if meta.get(f"litellm-key-remaining-{kind}-{group}") is not None
-                    else headers.get(f"x-ratelimit-model_per_key-remaining-{kind}")))  # fmt: skip
+                remaining = number(
+                    _int_header(
+                        meta.get(f"litellm-key-remaining-{kind}-{group}")
+                        if meta.get(f"litellm-key-remaining-{kind}-{group}") is not None
+                        else headers.get(f"x-ratelimit-model_per_key-remaining-{kind}")
+                    )
+                )
                 if remaining is not None:
                     inst.set(f"litellm.api_key.model.remaining_{kind}", remaining, key_model)
         for scope, prefix, identity in _V3_LIMITS:
@@ -477,7 +531,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
                 type(error).__name__,
                 str(error)[:200],
             )
-        except Exception:  # noqa: BLE001 - reporting must not raise either
+        except Exception:
             pass
 
     def _log_limited(self, level: int, message: str, *args: object) -> None:
@@ -491,16 +545,6 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         self._last_error_log = now
         self._suppressed_errors = 0
         _log.log(level, message, *args)
-
-
-def _is_async_call(kwargs: Any) -> bool:
-    """LiteLLM calls both sync and async hooks for async calls; count those once."""
-    kwargs = mapping(kwargs)
-    params = mapping(kwargs.get("litellm_params"))
-    return bool(
-        kwargs.get("acompletion") or params.get("acompletion") or kwargs.get("async_call")
-        or kwargs.get("call_type", "").startswith("a")  # fmt: skip
-    ) if isinstance(kwargs.get("call_type", ""), str) else bool(params.get("acompletion"))
 
 
 def _int_header(value: object) -> object:

@@ -111,15 +111,17 @@ def load_settings(**overrides: Any) -> Settings:
     if "metrics" not in given and "include_labels" not in given:
         _apply_litellm_metrics_config(settings)
     if "custom_metadata_labels" not in given and not settings.custom_metadata_labels:
-        settings.custom_metadata_labels = tuple(_litellm_setting("custom_prometheus_metadata_labels"))
+        settings.custom_metadata_labels = tuple(
+            _litellm_setting("custom_prometheus_metadata_labels")
+        )
     if "custom_tags" not in given and not settings.custom_tags:
         settings.custom_tags = tuple(_litellm_setting("custom_prometheus_tags"))
     settings.custom_metadata_labels = tuple(settings.custom_metadata_labels)
     settings.custom_tags = tuple(settings.custom_tags)
     settings.include_labels = {k: tuple(v) for k, v in settings.include_labels.items()}
-    if "prometheus_port" in given or env["prometheus_port"] is not None:
-        if "prometheus" not in settings.exporters:
-            settings.exporters = (*settings.exporters, "prometheus")
+    port_given = "prometheus_port" in given or env["prometheus_port"] is not None
+    if port_given and "prometheus" not in settings.exporters:
+        settings.exporters = (*settings.exporters, "prometheus")
     return settings
 
 
@@ -132,7 +134,9 @@ def _litellm_setting(name: str) -> Sequence[Any]:
     return value if isinstance(value, (list, tuple)) else ()
 
 
-def parse_metrics_config(groups: Iterable[Mapping[str, Any]]) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+def parse_metrics_config(
+    groups: Iterable[Mapping[str, Any]],
+) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
     """LiteLLM's ``prometheus_metrics_config`` -> (enabled families, include_labels)."""
     names: list[str] = []
     include: dict[str, tuple[str, ...]] = {}

@@ -8,6 +8,7 @@ and removes the wrapper on ``uninstrument()``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -55,7 +56,7 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
     ) -> None:
         try:
             _notify(litellm_router_instance, deployment_id, exception_status)
-        except Exception as error:  # noqa: BLE001 - never break LiteLLM's cooldown
+        except Exception as error:
             _log.warning("otel_litellm: cooldown event not recorded: %s", error)
         await original(litellm_router_instance, deployment_id, exception_status, cooldown_time)
 
@@ -72,12 +73,11 @@ def _notify(router: Any, deployment_id: str, exception_status: str | int) -> Non
     model_name = deployment.get("model_name") or ""
     api_base = litellm.get_api_base(model=model_name, optional_params=params) or ""
     provider = ""
-    try:
+    # An unknown provider leaves the label empty, as in LiteLLM.
+    with contextlib.suppress(Exception):
         _, provider, _, _ = litellm.get_llm_provider(
             model=params.get("model") or "", custom_llm_provider=params.get("custom_llm_provider")
         )
-    except Exception:  # noqa: BLE001 - unknown provider: label stays empty, as in LiteLLM
-        pass
     model_id = getattr(deployment["model_info"], "id", None)
     for listener in list(_listeners):
         listener(model_name, model_id, api_base, provider, str(exception_status))

@@ -37,7 +37,7 @@ class Instruments:
         self.dropped_points = meter.create_counter(
             "otel_litellm.dropped_points",
             unit="{point}",
-            description="Values otel_litellm refused to record (malformed, negative or non-finite).",
+            description="Values refused as malformed, negative or non-finite.",
         )
         self.callback_errors = meter.create_counter(
             "otel_litellm.callback_errors",

@@ -15,6 +15,7 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
+from opentelemetry.metrics import Instrument
 from opentelemetry.sdk.metrics import Counter, Histogram, ObservableGauge
 from opentelemetry.sdk.metrics.export import (
     Gauge,
@@ -25,6 +26,7 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.metrics.export import Histogram as HistogramData
 from opentelemetry.sdk.metrics.export import Metric as MetricData
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
+from opentelemetry.util.types import Attributes
 
 from otel_litellm.attributes import attribute_for_label
 from otel_litellm.spec import TOKEN_USAGE, Kind, MetricSpec
@@ -49,7 +51,11 @@ class Naming(str, enum.Enum):
         return self is not Naming.LITELLM
 
 
-_INSTRUMENT_TYPES = {Kind.COUNTER: Counter, Kind.HISTOGRAM: Histogram, Kind.GAUGE: ObservableGauge}
+_INSTRUMENT_TYPES: dict[Kind, type[Instrument]] = {
+    Kind.COUNTER: Counter,
+    Kind.HISTOGRAM: Histogram,
+    Kind.GAUGE: ObservableGauge,
+}
 
 
 def exported_labels(
@@ -80,7 +86,9 @@ def build_views(
     for spec in specs:
         instrument_type = _INSTRUMENT_TYPES[spec.kind]
         if naming.litellm and spec.litellm_name:
-            keys = {attribute for _, attribute in exported_labels(spec, include_labels, custom_labels)}
+            keys = {
+                attribute for _, attribute in exported_labels(spec, include_labels, custom_labels)
+            }
             views.append(
                 View(
                     instrument_type=instrument_type,
@@ -166,16 +174,16 @@ class LabelRenamer:
             return metric
         data = metric.data
         if isinstance(data, (Sum, Gauge, HistogramData)):
-            points = [replace(p, attributes=_relabel(p.attributes, pairs)) for p in data.data_points]
+            points = [
+                replace(p, attributes=_relabel(p.attributes, pairs)) for p in data.data_points
+            ]
             data = replace(data, data_points=points)  # type: ignore[arg-type]
         return replace(metric, unit="", data=data)
 
 
-def _relabel(attributes: Mapping[str, object] | None, pairs: LabelPairs) -> dict[str, object]:
+def _relabel(attributes: Attributes, pairs: LabelPairs) -> Attributes:
     if not attributes:
         return {}
     if OVERFLOW_ATTRIBUTE in attributes:
         return {OVERFLOW_ATTRIBUTE: attributes[OVERFLOW_ATTRIBUTE]}
     return {label: attributes[key] for label, key in pairs if key in attributes}
-
-

@@ -143,7 +143,9 @@ class PayloadReader:
         put(out, attr.PROJECT_ID, meta.get("user_api_key_project_id"))
         put(out, attr.PROJECT_ALIAS, meta.get("user_api_key_project_alias"))
         if self.end_user_enabled():
-            end_user = params.get("user_api_key_end_user_id") or meta.get("user_api_key_end_user_id")
+            end_user = params.get("user_api_key_end_user_id") or meta.get(
+                "user_api_key_end_user_id"
+            )
             put(out, attr.END_USER_ID, end_user)
         put(out, attr.REQUEST_MODEL, kwargs.get("model"))
         put(out, attr.MODEL_GROUP, slp.get("model_group"))
@@ -223,7 +225,7 @@ _OPERATIONS = {
 
 
 def _operation(call_type: object) -> str | None:
-    return _OPERATIONS.get(call_type, None) if isinstance(call_type, str) else None
+    return _OPERATIONS.get(call_type) if isinstance(call_type, str) else None
 
 
 _SERVICE_TIERS = frozenset({"auto", "default", "flex", "priority", "scale", "standard"})
@@ -262,7 +264,7 @@ def bounded_model(requested: object, router_originated: bool = False) -> str | N
         return UNRECOGNIZED_MODEL
     try:
         from litellm.proxy.proxy_server import llm_router
-    except Exception:  # noqa: BLE001 - not inside the proxy
+    except Exception:
         llm_router = None
     if llm_router is None:
         return text(requested) if router_originated else UNRECOGNIZED_MODEL
@@ -271,6 +273,6 @@ def bounded_model(requested: object, router_originated: bool = False) -> str | N
             llm_router.pattern_router.route(requested) is not None
         ):
             return text(requested)
-    except Exception:  # noqa: BLE001 - router API drift: stay bounded
+    except Exception:
         pass
     return UNRECOGNIZED_MODEL

@@ -38,8 +38,9 @@ def mount_metrics(app: Any, instrumentation: Instrumentation, path: str = METRIC
 
     async def metrics(request: Request) -> Response:
         if not auth.allows(request.headers.get("authorization")):
-            return Response("unauthorized\n", status_code=401,
-                            headers={"WWW-Authenticate": "Bearer, Basic"})  # fmt: skip
+            return Response(
+                "unauthorized\n", status_code=401, headers={"WWW-Authenticate": "Bearer, Basic"}
+            )
         names = request.query_params.getlist("name[]") or None
         body, content_type = await anyio.to_thread.run_sync(
             render, registry, request.headers.get("accept"), names
@@ -54,7 +55,7 @@ def mount_metrics(app: Any, instrumentation: Instrumentation, path: str = METRIC
 def _proxy_app() -> Any:
     try:
         from litellm.proxy.proxy_server import app
-    except Exception as error:  # noqa: BLE001 - not running inside the proxy
+    except Exception as error:
         _log.debug("otel_litellm: no LiteLLM proxy app to mount /metrics on: %s", error)
         return None
     return app

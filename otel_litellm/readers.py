@@ -48,7 +48,9 @@ class LiteLLMPrometheusMetricReader(PrometheusMetricReader):  # type: ignore[mis
                 UpDownCounter,
             )
 
-            limits = dict.fromkeys((Counter, Histogram, ObservableGauge, UpDownCounter), cardinality_limit)
+            limits = dict.fromkeys(
+                (Counter, Histogram, ObservableGauge, UpDownCounter), cardinality_limit
+            )
         super().__init__(
             disable_target_info=not target_info,
             scope_info_enabled=scope_info,

@@ -66,7 +66,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _MetricsHTTPServer
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         url = urlsplit(self.path)
         if url.path in ("/health", "/healthz"):
             healthy = self.server.health()
@@ -91,13 +91,13 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Content-Encoding"] = "gzip"
         self._reply(200, body, headers)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._reply(405, b"", {"Allow": "GET"})
 
     def _method_not_allowed(self) -> None:
         self._reply(405, b"method not allowed\n", {"Allow": "GET"})
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = _method_not_allowed  # noqa: N815
+    do_POST = do_PUT = do_DELETE = do_PATCH = _method_not_allowed
 
     def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -108,7 +108,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         _log.debug("metrics endpoint: " + format, *args)
 
 

@@ -19,7 +19,11 @@ from otel_litellm.config import Settings, load_settings
 from otel_litellm.instruments import Instruments
 from otel_litellm.naming import METER_NAME, LabelRenamer, build_views
 from otel_litellm.payload import PayloadReader
-from otel_litellm.readers import LiteLLMPrometheusMetricReader, RenamingMetricExporter, otlp_exporter
+from otel_litellm.readers import (
+    LiteLLMPrometheusMetricReader,
+    RenamingMetricExporter,
+    otlp_exporter,
+)
 from otel_litellm.server import EndpointAuth, MetricsServer
 from otel_litellm.store import GaugeStore
 
@@ -129,12 +133,15 @@ def instrument(
             server = MetricsServer(
                 reader.registry, settings.prometheus_port, settings.prometheus_host, _auth(settings)
             )
-        active = Instrumentation(settings, meter_provider, callback, instruments, reader, server, owns)
+        active = Instrumentation(
+            settings, meter_provider, callback, instruments, reader, server, owns
+        )
         if settings.database_url:
             from otel_litellm.db.gauges import DatabaseGauges, DatabaseSettings
 
             db = DatabaseGauges(
-                meter_provider.get_meter(METER_NAME), DatabaseSettings.from_url(settings.database_url)
+                meter_provider.get_meter(METER_NAME),
+                DatabaseSettings.from_url(settings.database_url),
             )
             db.start()
             active.extras.append(db)

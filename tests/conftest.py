@@ -6,11 +6,11 @@ import os
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Iterator
 
-import pytest  # noqa: E402
+import pytest
 
-from otel_litellm.mock_upstream import MockUpstream  # noqa: E402
+from otel_litellm.mock_upstream import MockUpstream
 
 
 @pytest.fixture(scope="session")

@@ -37,11 +37,17 @@ def call(upstream: MockUpstream, model: str, **extra: Any) -> Any:
     )
 
 
+async def call_and_settle(upstream: MockUpstream, model: str) -> None:
+    await call(upstream, model)
+    await asyncio.sleep(0.3)  # LiteLLM logs from a task; asyncio.run would cancel it
+
+
 async def traffic(upstream: MockUpstream) -> None:
     await call(upstream, "mock-ok")
     await call(upstream, "mock-ok")
-    stream = await call(upstream, "mock-ok-chunkdelay-20", stream=True,
-                        stream_options={"include_usage": True})  # fmt: skip
+    stream = await call(
+        upstream, "mock-ok-chunkdelay-20", stream=True, stream_options={"include_usage": True}
+    )
     async for _ in stream:
         pass
     with pytest.raises(litellm.InternalServerError):
@@ -68,10 +74,14 @@ def scraped(instrumented: otel_litellm.Instrumentation, upstream: MockUpstream) 
 
 def test_counts_requests_tokens_and_failures_exactly(scraped: list[Any]) -> None:
     team = {"team": "team-a", "team_alias": "Team A", "user": "user-1", "api_key_alias": "ci-key"}
-    assert value(scraped, "litellm_proxy_total_requests_metric_total", status_code="200", **team) == 3
+    assert (
+        value(scraped, "litellm_proxy_total_requests_metric_total", status_code="200", **team) == 3
+    )
     assert value(scraped, "litellm_requests_metric_total", **team) == 3
     assert value(scraped, "litellm_deployment_success_responses_total", team="team-a") == 3
-    assert value(scraped, "litellm_llm_api_failed_requests_metric_total", model="mock-error-500") == 1
+    assert (
+        value(scraped, "litellm_llm_api_failed_requests_metric_total", model="mock-error-500") == 1
+    )
     assert value(scraped, "litellm_deployment_failure_responses_total", exception_status="500") == 1
     # Usage is deterministic in the mock: 5 prompt words, 9 reply words.
     assert value(scraped, "litellm_input_tokens_metric_total", **team) == 15
@@ -97,8 +107,11 @@ def test_exposition_has_no_otel_scope_labels_target_info_or_unit_suffixes(
 ) -> None:
     assert "target_info" not in names(scraped)
     assert not any(label.startswith("otel_scope") for s in scraped for label in s.labels)
-    assert not any(s.name.endswith(("_seconds_bucket", "_USD_total")) for s in scraped
-                   if s.name.startswith("litellm_request"))  # fmt: skip
+    assert not any(
+        s.name.endswith(("_seconds_bucket", "_USD_total"))
+        for s in scraped
+        if s.name.startswith("litellm_request")
+    )
     assert all(s.name.startswith(("litellm_", "otel_litellm_")) for s in scraped)
 
 
@@ -128,11 +141,16 @@ def test_sync_completion_is_recorded_once(
     instrumented: otel_litellm.Instrumentation, upstream: MockUpstream
 ) -> None:
     litellm.completion(
-        model="openai/mock-sync", api_base=upstream.base_url, api_key="sk-upstream",
-        messages=PROMPT, metadata=dict(IDENTITY),
-    )  # fmt: skip
+        model="openai/mock-sync",
+        api_base=upstream.base_url,
+        api_key="sk-upstream",
+        messages=PROMPT,
+        metadata=dict(IDENTITY),
+    )
     assert instrumented.metrics_url is not None
-    found = wait_for(instrumented.metrics_url, "litellm_requests_metric_total", 1, model="mock-sync")
+    found = wait_for(
+        instrumented.metrics_url, "litellm_requests_metric_total", 1, model="mock-sync"
+    )
     time.sleep(0.5)
     found = samples(instrumented.metrics_url)
     assert value(found, "litellm_requests_metric_total", model="mock-sync") == 1
@@ -148,8 +166,13 @@ def test_instrument_twice_returns_the_running_setup_and_uninstrument_removes_cal
         assert litellm.callbacks.count(first.callback) == 1
     finally:
         otel_litellm.uninstrument()
-    for registry in (litellm.callbacks, litellm.success_callback, litellm.failure_callback,
-                     litellm._async_success_callback, litellm._async_failure_callback):  # fmt: skip
+    for registry in (
+        litellm.callbacks,
+        litellm.success_callback,
+        litellm.failure_callback,
+        litellm._async_success_callback,
+        litellm._async_failure_callback,
+    ):
         assert first.callback not in registry
     from litellm.router_utils import cooldown_handlers
 
@@ -159,10 +182,11 @@ def test_instrument_twice_returns_the_running_setup_and_uninstrument_removes_cal
 def test_endpoint_negotiates_openmetrics(
     instrumented: otel_litellm.Instrumentation, upstream: MockUpstream
 ) -> None:
-    asyncio.run(call(upstream, "mock-ok"))
+    asyncio.run(call_and_settle(upstream, "mock-ok"))
     assert instrumented.metrics_url is not None
     wait_for(instrumented.metrics_url, "litellm_requests_metric_total", 1)
-    text = fetch(instrumented.metrics_url,
-                 {"Accept": "application/openmetrics-text; version=1.0.0"})  # fmt: skip
+    text = fetch(
+        instrumented.metrics_url, {"Accept": "application/openmetrics-text; version=1.0.0"}
+    )
     assert text.rstrip().endswith("# EOF")
     assert parse(fetch(instrumented.metrics_url))
