@@ -1,0 +1,102 @@
+"""Namings, label filtering and custom labels, through real scrapes of the reader."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import otel_litellm
+from tests.support.payloads import success_kwargs
+from tests.support.scrape import names, samples, value
+
+
+@pytest.fixture
+def setup() -> Iterator[Any]:
+    started: list[Any] = []
+
+    def start(**options: Any) -> Any:
+        otel_litellm.uninstrument()
+        handle = otel_litellm.instrument(prometheus_port=0, **options)
+        started.append(handle)
+        return handle
+
+    yield start
+    otel_litellm.uninstrument()
+
+
+def test_semconv_naming_exports_genai_instruments_with_semantic_attributes(setup: Any) -> None:
+    handle = setup(naming="semconv")
+    handle.callback.record_success(success_kwargs(stream=True))
+    found = samples(handle.metrics_url)
+    assert value(found, "gen_ai_client_operation_duration_seconds_count") == 1
+    assert value(found, "gen_ai_client_operation_time_to_first_chunk_seconds_count") == 1
+    usage = [s for s in found if s.name == "gen_ai_client_token_usage_sum"]
+    assert {s.labels["gen_ai_token_type"]: s.value for s in usage} == {"input": 10, "output": 5}
+    assert value(found, "litellm_spend_USD_total", gen_ai_request_model="gpt-4o-mini") == 0.25
+    assert not any(n.startswith("litellm_proxy_total_requests_metric") for n in names(found))
+    # GenAI bucket advice, not LiteLLM's latency buckets.
+    bounds = {
+        s.labels["le"] for s in found if s.name == "gen_ai_client_operation_duration_seconds_bucket"
+    }
+    assert "81.92" in bounds and "600.0" not in bounds
+
+
+def test_both_namings_come_from_one_recording(setup: Any) -> None:
+    handle = setup(naming="both")
+    handle.callback.record_success(success_kwargs())
+    found = samples(handle.metrics_url)
+    assert value(found, "litellm_input_tokens_metric_total", team="team-1") == 10
+    assert value(found, "litellm_usage_input_tokens_total", litellm_team_id="team-1") == 10
+
+
+def test_metric_selection_and_include_labels(setup: Any) -> None:
+    handle = setup(
+        metrics=("litellm_spend_metric", "litellm_proxy_total_requests_metric"),
+        include_labels={"litellm_spend_metric": ("team", "model")},
+    )
+    handle.callback.record_success(success_kwargs())
+    found = samples(handle.metrics_url)
+    spend = [s for s in found if s.name == "litellm_spend_metric_total"]
+    assert [s.labels for s in spend] == [{"team": "team-1", "model": "gpt-4o-mini"}]
+    litellm_names = {n for n in names(found) if n.startswith("litellm_")}
+    assert litellm_names == {
+        "litellm_spend_metric_total",
+        "litellm_proxy_total_requests_metric_total",
+    }
+
+
+def test_custom_metadata_and_tag_labels(setup: Any) -> None:
+    handle = setup(custom_metadata_labels=("metadata.tenant",), custom_tags=("prod", "exp-*"))
+    handle.callback.record_success(
+        success_kwargs(metadata={"tenant": "acme"}, tags=["prod", "exp-7"])
+    )
+    handle.callback.record_success(success_kwargs(metadata={"tenant": 42}, tags=["dev"]))
+    found = samples(handle.metrics_url)
+    # LiteLLM names the wildcard tag "tag_exp__"; the OTel exporter folds "__" to "_".
+    tagged = {"metadata_tenant": "acme", "tag_prod": "true", "tag_exp_": "true"}
+    assert value(found, "litellm_requests_metric_total", **tagged) == 1
+    # Non-string metadata is not a label value (as in LiteLLM); tags that do not match are "false".
+    untagged = [
+        s for s in found
+        if s.name == "litellm_requests_metric_total" and s.labels.get("tag_prod") == "false"
+    ]  # fmt: skip
+    assert len(untagged) == 1 and untagged[0].labels.get("metadata_tenant", "") == ""
+
+
+def test_end_user_and_email_labels_can_be_turned_off(setup: Any) -> None:
+    handle = setup(user_email_labels=False, end_user_labels=False)
+    kwargs = success_kwargs()
+    kwargs["litellm_params"]["user_api_key_end_user_id"] = "customer-9"
+    handle.callback.record_success(kwargs)
+    body = [s for s in samples(handle.metrics_url) if s.name.startswith("litellm_")]
+    assert not any("user@example.com" in s.labels.values() for s in body)
+    assert not any(s.labels.get("end_user") for s in body)
+
+
+def test_views_for_a_users_own_provider(setup: Any) -> None:
+    views = otel_litellm.views()
+    assert len(views) == 83
+    assert {v._name for v in views} >= {"litellm_proxy_total_requests_metric"}
+    assert len(otel_litellm.views(naming="both")) == 83 * 2 + 1
