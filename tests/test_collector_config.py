@@ -84,17 +84,19 @@ def emit_main(argv: list[str]) -> int:
     from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider
     from opentelemetry.sdk.metrics.export import (
         AggregationTemporality,
+        MetricExporter,
         PeriodicExportingMetricReader,
     )
     from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
     from opentelemetry.sdk.resources import Resource
 
-    temporality = None
+    temporality: dict[type, AggregationTemporality] | None = None
     if args.delta:
         temporality = {
             Counter: AggregationTemporality.DELTA,
             Histogram: AggregationTemporality.DELTA,
         }
+    exporter: MetricExporter
     if args.protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
             OTLPMetricExporter as GrpcExporter,

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -71,6 +72,16 @@ class DatabaseSettings:
             return None
         return self.spend_window.days
 
+    @property
+    def target(self) -> str:
+        """``user@host:port/dbname``, for logs: never the password."""
+        if self.url is None:
+            return f"{self.user}@{self.host}:{self.port}/{self.dbname}"
+        parts = urlsplit(self.url)
+        user = f"{parts.username}@" if parts.username else ""
+        port = f":{parts.port}" if parts.port else ""
+        return f"{user}{parts.hostname or 'localhost'}{port}{parts.path}"
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DatabaseSettings:
         env = os.environ if environ is None else environ
@@ -88,14 +99,16 @@ class DatabaseSettings:
 
     @classmethod
     def from_url(cls, url: str, environ: Mapping[str, str] | None = None) -> DatabaseSettings:
-        """A ``postgresql://`` URL (LiteLLM's ``DATABASE_URL`` form); the rest from the environment."""
+        """Connect to ``url`` (LiteLLM's ``DATABASE_URL`` form); the rest from the environment."""
         return cls(url=url).with_env(os.environ if environ is None else environ)
 
     def with_env(self, env: Mapping[str, str]) -> DatabaseSettings:
         """These settings with pool size, interval, windows and timeouts from ``env``."""
         changes: dict[str, object] = {}
-        for attribute, name in (("min_connections", "DB_MIN_CONNECTIONS"),
-                                ("max_connections", "DB_MAX_CONNECTIONS")):  # fmt: skip
+        for attribute, name in (
+            ("min_connections", "DB_MIN_CONNECTIONS"),
+            ("max_connections", "DB_MAX_CONNECTIONS"),
+        ):
             value = _get(env, name)
             if value is not None:
                 changes[attribute] = int(value)

@@ -499,13 +499,18 @@ class Collector:
     ) -> str:
         """Scrape until ``predicate(body)`` holds; return that body."""
 
+        last = [""]
+
         def probe() -> str | None:
             if self._process is not None:
                 self._process.check_alive()
-            body = self.scrape(openmetrics=openmetrics)
-            return body if predicate(body) else None
+            last[0] = self.scrape(openmetrics=openmetrics)
+            return last[0] if predicate(last[0]) else None
 
-        return wait_until(probe, timeout=timeout, interval=0.2, what="expected collector scrape")
+        try:
+            return wait_until(probe, timeout=timeout, interval=0.2, what="the expected scrape")
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}; last scrape:\n{last[0][:4000]}") from exc
 
     def log_text(self) -> str:
         try:

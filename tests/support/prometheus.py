@@ -187,7 +187,7 @@ class Prometheus:
         """
         data = self.api("query", {"query": promql})
         if data["resultType"] == "vector":
-            return data["result"]
+            return list(data["result"])
         if data["resultType"] == "scalar":
             return [{"metric": {}, "value": data["result"]}]
         raise PrometheusQueryError(f"{promql!r} returned a {data['resultType']}, not a vector")

@@ -1,0 +1,1 @@
+"""The SQL of the database gauges, grouped by what it reads."""
