@@ -238,7 +238,7 @@ METRICS: tuple[MetricSpec, ...] = (
                "usage.cache_creation_input_tokens, else prompt_tokens_details.cache_write_tokens", "cache"),
     # -- budgets (observable) --------------------------------------------------
     MetricSpec("litellm.team.budget.remaining", G, _USD, "Remaining team budget.",
-               "litellm_remaining_team_budget_metric", TEAM, "max_budget - spend (+Inf without a max)", "budget"),
+               "litellm_remaining_team_budget_metric", TEAM, "max_budget - spend (no series without a max budget)", "budget"),
     MetricSpec("litellm.team.budget.max", G, _USD, "Maximum team budget.", "litellm_team_max_budget_metric",
                TEAM, "team max_budget", "budget"),
     MetricSpec("litellm.team.budget.remaining_hours", G, "h", "Hours until the team budget resets.",

@@ -8,6 +8,10 @@ exposition text of the chosen recorder to stdout:
 * ``litellm``: LiteLLM's own ``PrometheusLogger`` (``litellm.callbacks =
   ["prometheus"]``), scraped from prometheus_client's default registry.
 * ``otel``: ``otel_litellm.instrument(prometheus_port=0)``, scraped over HTTP.
+
+With ``PARITY_WAIT_FOR_GO=1`` the script sets everything up, then waits for a line
+on stdin before sending any traffic: the test starts both runs at once (imports
+take most of the time) but lets them call the upstream one after the other.
 """
 
 from __future__ import annotations
@@ -114,16 +118,23 @@ def scrape_url(url: str) -> str:
         return str(response.read().decode())
 
 
+def wait_for_go() -> None:
+    if os.environ.get("PARITY_WAIT_FOR_GO") == "1":
+        sys.stdin.readline()
+
+
 def main(argv: list[str]) -> int:
     mode, base_url = argv
     if mode == "litellm":
         litellm.callbacks = ["prometheus"]
+        wait_for_go()
         asyncio.run(workload(base_url))
         text = scrape_litellm()
     elif mode == "otel":
         import otel_litellm
 
         handle = otel_litellm.instrument(prometheus_port=0)
+        wait_for_go()
         asyncio.run(workload(base_url))
         time.sleep(0.2)
         assert handle.metrics_url is not None

@@ -101,28 +101,46 @@ def parse(text: str) -> Exposition:
     return Exposition(values, family_of)
 
 
-def run_workload(mode: str, base_url: str) -> str:
-    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-    done = subprocess.run(
+def start_workload(mode: str, base_url: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "PARITY_WAIT_FOR_GO": "1"}
+    return subprocess.Popen(
         [sys.executable, str(WORKLOAD), mode, base_url],
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=60,
         env=env,
-        check=False,
     )
-    assert done.returncode == 0, f"{mode} workload failed:\n{done.stderr[-4000:]}"
-    return done.stdout
+
+
+def finish_workload(mode: str, process: subprocess.Popen[str]) -> str:
+    """Let a started workload send its traffic; return its exposition."""
+    try:
+        out, err = process.communicate("go\n", timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    assert process.returncode == 0, f"{mode} workload failed:\n{err[-4000:]}"
+    return out
 
 
 @pytest.fixture(scope="module")
 def runs() -> Runs:
     started = time.monotonic()
     with MockUpstream() as upstream:
-        litellm_text = run_workload("litellm", upstream.base_url)
-        litellm_stats = upstream.stats
-        upstream.reset_stats()
-        ours_text = run_workload("otel", upstream.base_url)
+        # Both interpreters import at once; the traffic runs one after the other.
+        processes = {mode: start_workload(mode, upstream.base_url) for mode in ("litellm", "otel")}
+        try:
+            litellm_text = finish_workload("litellm", processes["litellm"])
+            litellm_stats = upstream.stats
+            upstream.reset_stats()
+            ours_text = finish_workload("otel", processes["otel"])
+        finally:
+            for process in processes.values():
+                if process.poll() is None:
+                    process.kill()
+                    process.communicate()
         assert upstream.stats == litellm_stats, "both runs must send the same traffic"
     return Runs(parse(litellm_text), parse(ours_text), time.monotonic() - started)
 

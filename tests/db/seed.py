@@ -57,15 +57,17 @@ def _q(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _array(values: list[str]) -> str:
-    return "ARRAY[" + ", ".join(_q(v) for v in values) + "]::text[]" if values else "'{}'::text[]"
-
+TEAM_1_MEMBERS = _q([
+    {"user_id": "u1", "role": "admin"},
+    {"user_id": "u2", "role": "user"},
+    {"user_id": None, "user_email": "x@example.com", "role": "user"},
+])  # fmt: skip
+TEAM_3_MEMBERS = _q([{"user_id": "u1", "role": "admin"}])
 
 ENTITIES = [
-    # budgets
-    """INSERT INTO "LiteLLM_BudgetTable" (budget_id, max_budget, soft_budget, tpm_limit,
+    f"""INSERT INTO "LiteLLM_BudgetTable" (budget_id, max_budget, soft_budget, tpm_limit,
         rpm_limit, max_parallel_requests, budget_reset_at, created_by, updated_by) VALUES
-        ('bud-org-a', 1000, 800, 100000, 1000, 50, """ + _in("2 days") + """, 't', 't'),
+        ('bud-org-a', 1000, 800, 100000, 1000, 50, {_in("2 days")}, 't', 't'),
         ('bud-org-b', NULL, NULL, NULL, NULL, NULL, NULL, 't', 't'),
         ('bud-cust-1', 10, 5, 100, 5, NULL, NULL, 't', 't'),
         ('bud-key-b', 7, NULL, NULL, 9, NULL, NULL, 't', 't')""",
@@ -73,38 +75,34 @@ ENTITIES = [
         models, spend, created_by, updated_by) VALUES
         ('org-a', 'Org A', 'bud-org-a', ARRAY['gpt-4o'], 250, 't', 't'),
         ('org-b', 'Org B', 'bud-org-b', '{}', 10, 't', 't')""",
-    """INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, organization_id, max_budget,
+    f"""INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias, organization_id, max_budget,
         soft_budget, spend, budget_reset_at, tpm_limit, rpm_limit, max_parallel_requests,
         blocked, members_with_roles, models) VALUES
-        ('team-1', 'Team One', 'org-a', 100, 80, 40, """ + _in("1 day") + """, 5000, 50, 5,
-         false, """ + _q([
-            {"user_id": "u1", "role": "admin"},
-            {"user_id": "u2", "role": "user"},
-            {"user_id": None, "user_email": "x@example.com", "role": "user"},
-        ]) + """, ARRAY['gpt-4o', 'claude']),
+        ('team-1', 'Team One', 'org-a', 100, 80, 40, {_in("1 day")}, 5000, 50, 5,
+         false, {TEAM_1_MEMBERS}, ARRAY['gpt-4o', 'claude']),
         ('team-2', 'Team Two', 'org-b', NULL, NULL, 0, NULL, NULL, NULL, NULL,
-         true, '{}'::jsonb, '{}'),
+         true, '{{}}'::jsonb, '{{}}'),
         ('team-3', 'Team Gone', 'org-a', 30, NULL, 3, NULL, 7, NULL, NULL,
-         false, """ + _q([{"user_id": "u1", "role": "admin"}]) + """, ARRAY['x'])""",
-    """INSERT INTO "LiteLLM_UserTable" (user_id, user_alias, max_budget, spend, budget_reset_at,
+         false, {TEAM_3_MEMBERS}, ARRAY['x'])""",
+    f"""INSERT INTO "LiteLLM_UserTable" (user_id, user_alias, max_budget, spend, budget_reset_at,
         tpm_limit, rpm_limit, max_parallel_requests, models) VALUES
-        ('u1', 'Alice', 50, 20, """ + _ago("1 hour") + """, 1000, 10, 2, ARRAY['gpt-4o']),
-        ('u2', 'Bob', NULL, 0, NULL, NULL, NULL, NULL, '{}'),
+        ('u1', 'Alice', 50, 20, {_ago("1 hour")}, 1000, 10, 2, ARRAY['gpt-4o']),
+        ('u2', 'Bob', NULL, 0, NULL, NULL, NULL, NULL, '{{}}'),
         ('u3', 'Carol', NULL, 0, NULL, NULL, NULL, NULL, ARRAY['all-proxy-models'])""",
     """INSERT INTO "LiteLLM_EndUserTable" (user_id, alias, spend, budget_id, blocked) VALUES
         ('cust-1', 'Customer 1', 2.5, 'bud-cust-1', false),
         ('cust-2', NULL, 0, NULL, true)""",
-    """INSERT INTO "LiteLLM_VerificationToken" (token, key_name, key_alias, user_id, team_id,
+    f"""INSERT INTO "LiteLLM_VerificationToken" (token, key_name, key_alias, user_id, team_id,
         organization_id, expires, max_budget, spend, tpm_limit, rpm_limit, blocked, budget_id,
         models) VALUES
-        ('hash-a', 'sk-...aaaa', 'alpha', 'u1', 'team-1', NULL, """ + _in("1 hour") + """,
+        ('hash-a', 'sk-...aaaa', 'alpha', 'u1', 'team-1', NULL, {_in("1 hour")},
          5, 1.25, 200, 3, NULL, NULL, ARRAY['gpt-4o', 'gpt-4o-mini']),
-        ('hash-b', 'sk-...bbbb', 'beta', 'u2', 'team-1', NULL, """ + _ago("1 day") + """,
-         NULL, 0.5, NULL, NULL, false, 'bud-key-b', '{}'),
+        ('hash-b', 'sk-...bbbb', 'beta', 'u2', 'team-1', NULL, {_ago("1 day")},
+         NULL, 0.5, NULL, NULL, false, 'bud-key-b', '{{}}'),
         ('hash-c', 'sk-...aaaa', 'gamma', 'u1', NULL, 'org-b', NULL,
-         NULL, 0, NULL, NULL, true, NULL, '{}'),
-        ('hash-d', 'sk-...dddd', NULL, NULL, 'team-3', NULL, """ + _in("2 days") + """,
-         NULL, 0, NULL, NULL, NULL, NULL, '{}')""",
+         NULL, 0, NULL, NULL, true, NULL, '{{}}'),
+        ('hash-d', 'sk-...dddd', NULL, NULL, 'team-3', NULL, {_in("2 days")},
+         NULL, 0, NULL, NULL, NULL, NULL, '{{}}')""",
     """INSERT INTO "LiteLLM_ProxyModelTable" (model_id, model_name, litellm_params, model_info,
         created_by, updated_by) VALUES
         ('dep-1', 'gpt-4o', '{"model": "gAAAA-encrypted"}',
@@ -116,8 +114,7 @@ ENTITIES = [
 def _daily(table: str, entity: str, rows: list[tuple[object, ...]]) -> str:
     """Rows of (entity, days_ago, api_key, model, spend, prompt, completion)."""
     values = ",\n".join(
-        f"('{table}-{n}', {_q(e)}, {_day(days)}, {_q(key)}, {_q(model)}, {spend}, {p}, {c}, "
-        f"{NOW})"
+        f"('{table}-{n}', {_q(e)}, {_day(days)}, {_q(key)}, {_q(model)}, {spend}, {p}, {c}, {NOW})"
         for n, (e, days, key, model, spend, p, c) in enumerate(rows)
     )
     return (
