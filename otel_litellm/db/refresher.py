@@ -9,11 +9,13 @@ the same way: each snapshot is built from scratch.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from opentelemetry.metrics import Observation
@@ -41,6 +43,8 @@ class Outcome:
 
 
 class Refresher:
+    """Runs ``queries`` every ``interval`` seconds on ``pool`` and publishes each snapshot."""
+
     def __init__(
         self,
         pool: ConnectionPool,
@@ -59,6 +63,7 @@ class Refresher:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._busy: psycopg.Connection[Any] | None = None  # the connection a query runs on
         self._last_success: dict[str, float] = {}
         self._failing: set[str] = set()
         self._unreachable = False
@@ -74,6 +79,10 @@ class Refresher:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        busy = self._busy
+        if busy is not None:  # don't make shutdown wait out a slow query
+            with contextlib.suppress(Exception):
+                busy.cancel_safe(timeout=1.0)
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -100,7 +109,8 @@ class Refresher:
         with self._lock:
             outcomes = self._run_all()
             snapshot = merge([*(o.observations for o in outcomes if o.ok), self._status(outcomes)])
-            self._publish(snapshot)
+            if not self._stop.is_set():  # a cycle cut short by stop() publishes nothing
+                self._publish(snapshot)
             self.last_outcomes = outcomes
             self.last_cycle_end = time.monotonic()
             return snapshot
@@ -112,10 +122,12 @@ class Refresher:
             try:
                 with self._pool.connection() as conn:
                     self._reached()
-                    while pending:
+                    while pending and not self._stop.is_set():
                         outcomes.append(self._run(conn, pending.pop(0)))
                         if conn.broken:  # the rest go to a fresh connection
                             break
+                if self._stop.is_set():
+                    break
             except (PoolTimeout, psycopg.Error) as exc:
                 self._unreached(exc, len(pending))
                 outcomes.extend(Outcome(q.name, False, None, error=str(exc)) for q in pending)
@@ -124,8 +136,9 @@ class Refresher:
             self._log_transition(outcome)
         return tuple(outcomes)
 
-    def _run(self, conn: psycopg.Connection[object], query: Query) -> Outcome:
+    def _run(self, conn: psycopg.Connection[Any], query: Query) -> Outcome:
         started = time.monotonic()
+        self._busy = conn
         try:
             with conn.cursor(row_factory=dict_row) as cursor:
                 cursor.execute(query.sql, self._params)
@@ -136,6 +149,8 @@ class Refresher:
         except Exception as exc:  # a bug in one query's mapping must not cost the others
             _log.exception("otel_litellm.db: query %s could not be read", query.name)
             return Outcome(query.name, False, time.monotonic() - started, error=repr(exc))
+        finally:
+            self._busy = None
         self._last_success[query.name] = time.time()
         return Outcome(query.name, True, time.monotonic() - started, observations)
 

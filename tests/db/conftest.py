@@ -13,13 +13,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.db import seed
+from tests.db.cluster import DATABASE_TZ, READER, READER_TZ, SERVER_TZ, TEMPLATE
 from tests.support.postgres import PostgresServer
-
-TEMPLATE = "litellm_template"
-READER = "metrics_reader"  # the role the gauges connect as: SELECT only
-SERVER_TZ = "Pacific/Kiritimati"  # UTC+14
-DATABASE_TZ = "America/New_York"  # the seeding sessions
-READER_TZ = "Asia/Kathmandu"  # UTC+5:45, the gauges' sessions
 
 _names = itertools.count()
 
@@ -53,6 +49,13 @@ def litellm_db(postgres: PostgresServer) -> Iterator[str]:
         yield name
     finally:
         postgres.drop_database(name)
+
+
+@pytest.fixture
+def seeded(postgres: PostgresServer, litellm_db: str) -> str:
+    """A LiteLLM database holding seed.py's rows."""
+    postgres.execute(litellm_db, *seed.STATEMENTS)
+    return litellm_db
 
 
 def _wait_clear_of_utc_midnight(margin: float = 20.0) -> None:

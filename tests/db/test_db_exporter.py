@@ -5,25 +5,18 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from otel_litellm.db.exporter import run
 from otel_litellm.db.settings import DatabaseSettings
-from tests.db import seed
-from tests.db.conftest import READER
+from tests.db.cluster import READER
 from tests.db.scrape import Series, parse_db_series
 from tests.support.postgres import PostgresServer
 from tests.support.scrape import fetch
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture
-def seeded(postgres: PostgresServer, litellm_db: str) -> Iterator[str]:
-    postgres.execute(litellm_db, *seed.STATEMENTS)
-    yield litellm_db
 
 
 def _free_port() -> int:

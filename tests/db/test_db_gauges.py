@@ -7,36 +7,18 @@ it, and no time zone anywhere set to UTC.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from otel_litellm.db.queries import build_queries
-from otel_litellm.db.settings import DatabaseSettings
 from tests.db import expected, seed
-from tests.db.conftest import READER
+from tests.db.cluster import settings_for
 from tests.db.scrape import Series, pop_family, scrape, serving
 from tests.support.postgres import PostgresServer
 
 pytestmark = pytest.mark.db
 
-WINDOWS = {
-    "METRICS_SPEND_WINDOW": "7d",
-    "METRICS_REQUEST_WINDOW": "2h",
-    "METRICS_ERROR_WINDOW": "30m",
-    "METRICS_UPDATE_INTERVAL": "1h",  # the tests refresh by hand
-}
 EPSILON = 1e-6  # float rounding of epoch arithmetic, far below a clock tick that matters
-
-
-def settings_for(postgres: PostgresServer, dbname: str, **env: str) -> DatabaseSettings:
-    return DatabaseSettings.from_url(postgres.url(dbname, READER), environ={**WINDOWS, **env})
-
-
-@pytest.fixture
-def seeded(postgres: PostgresServer, litellm_db: str) -> Iterator[str]:
-    postgres.execute(litellm_db, *seed.STATEMENTS)
-    yield litellm_db
 
 
 def db_now(postgres: PostgresServer, dbname: str) -> float:

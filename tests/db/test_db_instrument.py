@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
 import otel_litellm
-from tests.db import expected, seed
-from tests.db.conftest import READER
+from tests.db import expected
+from tests.db.cluster import READER
 from tests.db.scrape import Series, parse_db_series
 from tests.support.postgres import PostgresServer
 from tests.support.scrape import fetch
@@ -21,12 +20,6 @@ pytestmark = pytest.mark.db
 NEEDS_WIRING = pytest.mark.xfail(
     strict=True, reason="otel_litellm.setup must add the DB_METRICS views and renamer"
 )
-
-
-@pytest.fixture
-def seeded(postgres: PostgresServer, litellm_db: str) -> Iterator[str]:
-    postgres.execute(litellm_db, *seed.STATEMENTS)
-    yield litellm_db
 
 
 @NEEDS_WIRING

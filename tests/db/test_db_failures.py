@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -12,21 +11,14 @@ import pytest
 from otel_litellm.db.connection import conninfo
 from otel_litellm.db.queries import build_queries
 from otel_litellm.db.settings import DatabaseSettings
-from tests.db import seed
+from tests.db.cluster import settings_for
 from tests.db.scrape import pop_family, scrape, serving
-from tests.db.test_gauges import settings_for
 from tests.support.postgres import PostgresServer
 from tests.support.scrape import fetch
 
 pytestmark = pytest.mark.db
 
 FAST = {"DB_CONNECT_TIMEOUT": "1s", "DB_STATEMENT_TIMEOUT": "1s"}
-
-
-@pytest.fixture
-def seeded(postgres: PostgresServer, litellm_db: str) -> Iterator[str]:
-    postgres.execute(litellm_db, *seed.STATEMENTS)
-    yield litellm_db
 
 
 def status(found: dict[tuple[str, frozenset[tuple[str, str]]], float]) -> dict[str, float]:
@@ -141,3 +133,17 @@ def _wait_for_lock_wait(postgres: PostgresServer, dbname: str, timeout: float = 
                 return
             time.sleep(0.02)
     raise AssertionError("the refresh never waited on the lock")
+
+
+def test_stop_does_not_wait_out_a_blocked_query(postgres: PostgresServer, seeded: str) -> None:
+    settings = settings_for(postgres, seeded, DB_STATEMENT_TIMEOUT="30s")
+    with serving(settings) as exporter, postgres.connect(seeded) as locker:
+        locker.execute("BEGIN")
+        locker.execute('LOCK TABLE "LiteLLM_DailyUserSpend" IN ACCESS EXCLUSIVE MODE')
+        exporter.gauges.start()
+        _wait_for_lock_wait(postgres, seeded)
+        began = time.monotonic()
+        exporter.gauges.stop()
+        assert time.monotonic() - began < 3  # the query was cancelled, not waited for
+        assert scrape(exporter) == {}
+        locker.execute("ROLLBACK")
