@@ -8,6 +8,7 @@ request path never sees it.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -93,7 +94,7 @@ HEALTHY, PARTIAL_OUTAGE, COMPLETE_OUTAGE = 0.0, 1.0, 2.0
 def _guarded(method: _F) -> _F:
     """Run a hook, never letting an exception escape into LiteLLM."""
 
-    if _is_coroutine(method):
+    if inspect.iscoroutinefunction(method):
 
         @functools.wraps(method)
         async def guarded_async(self: MetricsCallback, *args: Any, **kwargs: Any) -> Any:
@@ -114,12 +115,6 @@ def _guarded(method: _F) -> _F:
             return None
 
     return guarded  # type: ignore[return-value]
-
-
-def _is_coroutine(function: Callable[..., Any]) -> bool:
-    import inspect
-
-    return inspect.iscoroutinefunction(function)
 
 
 def _pick(source: Mapping[str, str], keys: tuple[str, ...]) -> dict[str, str]:

@@ -10,11 +10,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
-from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
+from opentelemetry.sdk.metrics.export import (
+    MetricExporter,
+    MetricExportResult,
+    MetricReader,
+    MetricsData,
+    PeriodicExportingMetricReader,
+)
 from prometheus_client import CollectorRegistry
 
 _log = logging.getLogger(__name__)
@@ -115,3 +121,28 @@ def otlp_exporter(protocol: str | None = None) -> MetricExporter:
 
         return HTTPExporter()
     raise ValueError(f"unsupported OTLP protocol {chosen!r}: use 'grpc' or 'http/protobuf'")
+
+
+def build_readers(
+    exporters: Sequence[str],
+    rewrite: Rewrite,
+    *,
+    cardinality_limit: int | None = None,
+    otlp_protocol: str | None = None,
+    export_interval_ms: int | None = None,
+) -> tuple[list[MetricReader], LiteLLMPrometheusMetricReader | None]:
+    """The readers ``exporters`` names (``prometheus``, ``otlp``, ``none``), and the pull one."""
+    readers: list[MetricReader] = []
+    prometheus: LiteLLMPrometheusMetricReader | None = None
+    for name in exporters:
+        if name == "prometheus":
+            prometheus = LiteLLMPrometheusMetricReader(rewrite, cardinality_limit=cardinality_limit)
+            readers.append(prometheus)
+        elif name == "otlp":
+            exporter = RenamingMetricExporter(otlp_exporter(otlp_protocol), rewrite)
+            readers.append(
+                PeriodicExportingMetricReader(exporter, export_interval_millis=export_interval_ms)
+            )
+        elif name != "none":
+            raise ValueError(f"unknown metrics exporter {name!r}: use prometheus, otlp or none")
+    return readers, prometheus

@@ -9,7 +9,7 @@ from typing import Any
 
 from opentelemetry.metrics import MeterProvider as ApiMeterProvider
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
 
@@ -19,11 +19,7 @@ from otel_litellm.config import Settings, load_settings
 from otel_litellm.instruments import Instruments
 from otel_litellm.naming import METER_NAME, LabelRenamer, build_views
 from otel_litellm.payload import PayloadReader
-from otel_litellm.readers import (
-    LiteLLMPrometheusMetricReader,
-    RenamingMetricExporter,
-    otlp_exporter,
-)
+from otel_litellm.readers import LiteLLMPrometheusMetricReader, build_readers
 from otel_litellm.server import EndpointAuth, MetricsServer
 from otel_litellm.store import GaugeStore
 
@@ -162,25 +158,13 @@ def active() -> Instrumentation | None:
 
 
 def _readers(settings: Settings) -> tuple[list[MetricReader], LiteLLMPrometheusMetricReader | None]:
-    rewrite = renamer(settings)
-    readers: list[MetricReader] = []
-    prometheus: LiteLLMPrometheusMetricReader | None = None
-    for name in settings.exporters:
-        if name == "prometheus":
-            prometheus = LiteLLMPrometheusMetricReader(
-                rewrite, cardinality_limit=settings.cardinality_limit
-            )
-            readers.append(prometheus)
-        elif name == "otlp":
-            exporter = RenamingMetricExporter(otlp_exporter(settings.otlp_protocol), rewrite)
-            readers.append(
-                PeriodicExportingMetricReader(
-                    exporter, export_interval_millis=settings.export_interval_ms
-                )
-            )
-        elif name != "none":
-            raise ValueError(f"unknown metrics exporter {name!r}: use prometheus, otlp or none")
-    return readers, prometheus
+    return build_readers(
+        settings.exporters,
+        renamer(settings),
+        cardinality_limit=settings.cardinality_limit,
+        otlp_protocol=settings.otlp_protocol,
+        export_interval_ms=settings.export_interval_ms,
+    )
 
 
 def _auth(settings: Settings) -> EndpointAuth:

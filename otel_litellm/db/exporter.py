@@ -13,7 +13,6 @@ import threading
 from collections.abc import Sequence
 
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 
 from otel_litellm.config import Settings, load_settings
@@ -21,11 +20,7 @@ from otel_litellm.db.gauges import DatabaseGauges
 from otel_litellm.db.settings import DatabaseSettings
 from otel_litellm.db.spec import DB_METRICS
 from otel_litellm.naming import METER_NAME, LabelRenamer, build_views
-from otel_litellm.readers import (
-    LiteLLMPrometheusMetricReader,
-    RenamingMetricExporter,
-    otlp_exporter,
-)
+from otel_litellm.readers import build_readers
 from otel_litellm.server import EndpointAuth, MetricsServer
 
 _log = logging.getLogger(__name__)
@@ -46,23 +41,13 @@ class DatabaseExporter:
         options = options or load_settings()
         self.settings = settings
         rewrite = LabelRenamer.for_specs(DB_METRICS) if options.naming.litellm else LabelRenamer({})
-        readers: list[MetricReader] = []
-        self.reader: LiteLLMPrometheusMetricReader | None = None
-        for name in options.exporters:
-            if name == "prometheus":
-                self.reader = LiteLLMPrometheusMetricReader(
-                    rewrite, cardinality_limit=options.cardinality_limit
-                )
-                readers.append(self.reader)
-            elif name == "otlp":
-                exporter = RenamingMetricExporter(otlp_exporter(options.otlp_protocol), rewrite)
-                readers.append(
-                    PeriodicExportingMetricReader(
-                        exporter, export_interval_millis=options.export_interval_ms
-                    )
-                )
-            elif name != "none":
-                raise ValueError(f"unknown metrics exporter {name!r}: use prometheus, otlp or none")
+        readers, self.reader = build_readers(
+            options.exporters,
+            rewrite,
+            cardinality_limit=options.cardinality_limit,
+            otlp_protocol=options.otlp_protocol,
+            export_interval_ms=options.export_interval_ms,
+        )
         self.provider = MeterProvider(
             metric_readers=readers,
             views=build_views(
