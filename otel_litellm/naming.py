@@ -29,7 +29,7 @@ from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, V
 from opentelemetry.util.types import Attributes
 
 from otel_litellm.attributes import attribute_for_label
-from otel_litellm.spec import TOKEN_USAGE, Kind, MetricSpec
+from otel_litellm.spec import Kind, MetricSpec
 
 METER_NAME = "otel_litellm"
 OVERFLOW_ATTRIBUTE = "otel.metric.overflow"
@@ -113,17 +113,6 @@ def build_views(
                     aggregation_cardinality_limit=cardinality_limit,
                 )
             )
-    if naming.semconv:
-        views.append(
-            View(
-                instrument_type=Histogram,
-                instrument_name=TOKEN_USAGE.name,
-                meter_name=METER_NAME,
-                attribute_keys=set(TOKEN_USAGE.attributes),
-                aggregation=_buckets(TOKEN_USAGE.semconv_buckets),
-                aggregation_cardinality_limit=cardinality_limit,
-            )
-        )
     return views
 
 

@@ -16,11 +16,13 @@ from opentelemetry.sdk.resources import Resource
 from otel_litellm import hooks
 from otel_litellm.callback import MetricsCallback
 from otel_litellm.config import Settings, load_settings
+from otel_litellm.db.spec import DB_METRICS
 from otel_litellm.instruments import Instruments
 from otel_litellm.naming import METER_NAME, LabelRenamer, build_views
 from otel_litellm.payload import PayloadReader
 from otel_litellm.readers import LiteLLMPrometheusMetricReader, build_readers
 from otel_litellm.server import EndpointAuth, MetricsServer
+from otel_litellm.spec import TOKEN_USAGE
 from otel_litellm.store import GaugeStore
 
 _log = logging.getLogger("otel_litellm")
@@ -32,23 +34,25 @@ def views(settings: Settings | None = None, **overrides: Any) -> list[View]:
     """The Views a user's own ``MeterProvider`` needs for otel_litellm's instruments."""
     settings = settings or load_settings(**overrides)
     return build_views(
-        settings.specs(),
+        (*settings.specs(), TOKEN_USAGE),
         settings.naming,
         include_labels=settings.include_labels,
         custom_labels=settings.custom_labels,
         cardinality_limit=settings.cardinality_limit,
-    )
+    ) + build_views(DB_METRICS, settings.naming, cardinality_limit=settings.cardinality_limit)
 
 
 def renamer(settings: Settings) -> LabelRenamer:
     """The export-time rewrite for ``settings`` (identity for the semconv naming)."""
     if not settings.naming.litellm:
         return LabelRenamer({})
-    return LabelRenamer.for_specs(
+    rewrite = LabelRenamer.for_specs(
         settings.specs(),
         include_labels=settings.include_labels,
         custom_labels=settings.custom_labels,
     )
+    rewrite.extend(LabelRenamer.for_specs(DB_METRICS))
+    return rewrite
 
 
 @dataclass

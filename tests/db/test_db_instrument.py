@@ -15,14 +15,6 @@ from tests.support.scrape import fetch
 
 pytestmark = pytest.mark.db
 
-# otel_litellm.setup does not yet add DB_METRICS to views() and renamer(); until it does the
-# gauges come out under their semantic names.  Strict: remove this mark once it is wired.
-NEEDS_WIRING = pytest.mark.xfail(
-    strict=True, reason="otel_litellm.setup must add the DB_METRICS views and renamer"
-)
-
-
-@NEEDS_WIRING
 def test_instrument_serves_the_database_gauges_under_the_seed_names(
     postgres: PostgresServer, seeded: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
