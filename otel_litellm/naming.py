@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from opentelemetry.metrics import Instrument
-from opentelemetry.sdk.metrics import Counter, Histogram, ObservableGauge
+from opentelemetry.sdk.metrics import Histogram, ObservableCounter, ObservableGauge
 from opentelemetry.sdk.metrics.export import (
     Gauge,
     MetricsData,
@@ -52,7 +52,7 @@ class Naming(str, enum.Enum):
 
 
 _INSTRUMENT_TYPES: dict[Kind, type[Instrument]] = {
-    Kind.COUNTER: Counter,
+    Kind.COUNTER: ObservableCounter,  # summed by otel_litellm.instruments, see there
     Kind.HISTOGRAM: Histogram,
     Kind.GAUGE: ObservableGauge,
 }
@@ -73,6 +73,20 @@ def exported_labels(
     return pairs
 
 
+def recorded_attributes(
+    spec: MetricSpec,
+    naming: Naming,
+    include_labels: Mapping[str, Sequence[str]] | None = None,
+    custom_labels: Sequence[str] = (),
+) -> tuple[str, ...]:
+    """The attribute keys a family is recorded with: its labels' attributes, and in the
+    semconv naming its semantic-only attributes too."""
+    keys = [attribute for _, attribute in exported_labels(spec, include_labels, custom_labels)]
+    if naming.semconv:
+        keys.extend(spec.extra_attributes)
+    return tuple(dict.fromkeys(keys))
+
+
 def build_views(
     specs: Iterable[MetricSpec],
     naming: Naming = Naming.LITELLM,
@@ -81,7 +95,11 @@ def build_views(
     custom_labels: Sequence[str] = (),
     cardinality_limit: int | None = None,
 ) -> list[View]:
-    """The Views for ``specs`` in the chosen naming (two per instrument for ``both``)."""
+    """The Views for ``specs`` in the chosen naming (two per instrument for ``both``).
+
+    ``include_labels`` narrows a family in every naming, so what is recorded and what
+    each view keeps agree (see :func:`recorded_attributes`).
+    """
     views: list[View] = []
     for spec in specs:
         instrument_type = _INSTRUMENT_TYPES[spec.kind]
@@ -107,8 +125,9 @@ def build_views(
                     instrument_type=instrument_type,
                     instrument_name=spec.name,
                     meter_name=METER_NAME,
-                    attribute_keys=set(spec.attributes)
-                    | {attribute_for_label(label) for label in custom_labels},
+                    attribute_keys=set(
+                        recorded_attributes(spec, naming, include_labels, custom_labels)
+                    ),
                     aggregation=_buckets(spec.semconv_buckets or spec.buckets),
                     aggregation_cardinality_limit=cardinality_limit,
                 )

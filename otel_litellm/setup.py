@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +14,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
+from prometheus_client import CollectorRegistry
 
 from otel_litellm import hooks
 from otel_litellm.callback import MetricsCallback
@@ -28,6 +31,9 @@ from otel_litellm.store import GaugeStore
 _log = logging.getLogger("otel_litellm")
 _lock = threading.Lock()
 _active: Instrumentation | None = None
+#: ``shutdown()`` waits at most this long for the final export, even to a dead or
+#: silent OTLP endpoint; the exporter's thread is a daemon and is left behind.
+SHUTDOWN_TIMEOUT_MS = 5_000
 
 
 def views(settings: Settings | None = None, **overrides: Any) -> list[View]:
@@ -67,6 +73,7 @@ class Instrumentation:
     server: MetricsServer | None = None
     owns_provider: bool = False
     extras: list[Any] = field(default_factory=list)
+    readers: list[MetricReader] = field(default_factory=list)
 
     @property
     def metrics_url(self) -> str | None:
@@ -81,7 +88,7 @@ class Instrumentation:
             if self.server is not None:
                 self.server.close()
             if self.owns_provider and isinstance(self.meter_provider, MeterProvider):
-                self.meter_provider.shutdown(timeout_millis=5_000)
+                self.meter_provider.shutdown(timeout_millis=SHUTDOWN_TIMEOUT_MS)
             if _active is self:
                 _active = None
 
@@ -104,50 +111,76 @@ def instrument(
         if _active is not None:
             return _active
         settings = load_settings(naming=naming, prometheus_port=prometheus_port, **options)
-        owns = meter_provider is None
-        reader: LiteLLMPrometheusMetricReader | None = None
-        server: MetricsServer | None = None
-        if meter_provider is None:
-            readers, reader = _readers(settings)
-            meter_provider = MeterProvider(
-                metric_readers=readers,
-                views=views(settings),
-                resource=Resource.create({"service.name": settings.service_name}),
-            )
-        instruments = Instruments(
-            meter_provider.get_meter(METER_NAME),
-            settings.specs(),
-            GaugeStore(settings.gauge_series_limit, settings.gauge_ttl_seconds),
-            token_usage=settings.naming.semconv,
+        active = _build(settings, meter_provider)
+        _register(active.callback, add_to_litellm=register)
+        _active = active
+        return active
+
+
+def _build(
+    settings: Settings,
+    meter_provider: ApiMeterProvider | None,
+    registry: CollectorRegistry | None = None,
+) -> Instrumentation:
+    """Everything ``settings`` asks for, not yet registered with LiteLLM.
+
+    ``registry``: the one a forked child keeps serving (see :func:`_after_fork_in_child`).
+    """
+    owns = meter_provider is None
+    reader: LiteLLMPrometheusMetricReader | None = None
+    server: MetricsServer | None = None
+    readers: list[MetricReader] = []
+    if meter_provider is None:
+        readers, reader = _readers(settings)
+        meter_provider = MeterProvider(
+            metric_readers=readers,
+            views=views(settings),
+            resource=Resource.create({"service.name": settings.service_name}),
         )
-        callback = MetricsCallback(
-            instruments,
-            PayloadReader(
-                end_user_labels=settings.end_user_labels,
-                user_email_labels=settings.user_email_labels,
-                custom_metadata_labels=settings.custom_metadata_labels,
-                custom_tags=settings.custom_tags,
-            ),
-        )
-        if reader is not None and settings.prometheus_port is not None:
+        if reader is not None and registry is not None:
+            _adopt_registry(reader, registry)
+    instruments = Instruments(
+        meter_provider.get_meter(METER_NAME),
+        settings.specs(),
+        GaugeStore(settings.gauge_series_limit, settings.gauge_ttl_seconds),
+        naming=settings.naming,
+        include_labels=settings.include_labels,
+        custom_labels=settings.custom_labels,
+        max_series=settings.cardinality_limit,
+    )
+    callback = MetricsCallback(
+        instruments,
+        PayloadReader(
+            end_user_labels=settings.end_user_labels,
+            user_email_labels=settings.user_email_labels,
+            custom_metadata_labels=settings.custom_metadata_labels,
+            custom_tags=settings.custom_tags,
+        ),
+    )
+    if reader is not None and settings.prometheus_port is not None:
+        try:
             server = MetricsServer(
                 reader.registry, settings.prometheus_port, settings.prometheus_host, _auth(settings)
             )
-        active = Instrumentation(
-            settings, meter_provider, callback, instruments, reader, server, owns
-        )
-        if settings.database_url:
-            from otel_litellm.db.gauges import DatabaseGauges, DatabaseSettings
+        except OSError as error:
+            if registry is None:
+                raise
+            # A pre-fork parent still holds a fixed port: the child serves through
+            # the registry it adopted (the proxy's /metrics) or pushes OTLP.
+            _log.warning("otel_litellm: worker %d has no /metrics port: %s", os.getpid(), error)
+    active = Instrumentation(
+        settings, meter_provider, callback, instruments, reader, server, owns, readers=readers
+    )
+    if settings.database_url:
+        from otel_litellm.db.gauges import DatabaseGauges, DatabaseSettings
 
-            db = DatabaseGauges(
-                meter_provider.get_meter(METER_NAME),
-                DatabaseSettings.from_url(settings.database_url),
-            )
-            db.start()
-            active.extras.append(db)
-        _register(callback, add_to_litellm=register)
-        _active = active
-        return active
+        db = DatabaseGauges(
+            meter_provider.get_meter(METER_NAME),
+            DatabaseSettings.from_url(settings.database_url),
+        )
+        db.start()
+        active.extras.append(db)
+    return active
 
 
 def uninstrument() -> None:
@@ -199,3 +232,68 @@ def _unregister(callback: MetricsCallback) -> None:
         if isinstance(registered, list):
             registered[:] = [entry for entry in registered if entry is not callback]
     hooks.remove_cooldown_listener(callback.record_cooldown)
+
+
+def _adopt_registry(reader: LiteLLMPrometheusMetricReader, registry: CollectorRegistry) -> None:
+    """Serve ``reader`` from ``registry``, which endpoints mounted before a fork still hold."""
+    reader.registry.unregister(reader._collector)
+    registry.register(reader._collector)
+    reader.registry = reader._registry = registry
+
+
+def _collect_nothing(reader: MetricReader, timeout_millis: float = 0) -> None:
+    return None
+
+
+def _abandon(inherited: Instrumentation) -> None:
+    """Silence the parent's provider in a forked child: no collection, export or atexit flush."""
+    for reader in inherited.readers:
+        # The SDK restarts a periodic reader's thread in the child; it now collects nothing.
+        reader._set_collect_callback(_collect_nothing)  # type: ignore[arg-type]
+    if isinstance(inherited.meter_provider, MeterProvider):
+        atexit.unregister(inherited.meter_provider.shutdown)
+    if inherited.prometheus_reader is not None:
+        old = inherited.prometheus_reader
+        old.registry.unregister(old._collector)
+    if inherited.server is not None:
+        inherited.server.abandon()
+    # Database pools hold the parent's connections: dropped unused, never closed here.
+    inherited.extras.clear()
+
+
+def _after_fork_in_child() -> None:
+    """A forked worker starts from zero instead of reporting its parent's points.
+
+    The OTel SDK keeps aggregation state across ``fork()``, so a pre-fork worker
+    (gunicorn ``--preload``) would report and push the parent's counts as its own.
+    The child drops the inherited provider unexported and builds a fresh one; the
+    callback object LiteLLM and the proxy hold stays, with new instruments.
+    """
+    global _lock, _active
+    _lock = threading.Lock()  # another parent thread may have held it at fork time
+    inherited = _active
+    if inherited is None:
+        return
+    if not inherited.owns_provider:
+        _log.warning(
+            "otel_litellm: process %d was forked with a caller's MeterProvider, which still "
+            "holds the parent's points; create the provider after fork",
+            os.getpid(),
+        )
+        return
+    try:
+        registry = inherited.prometheus_reader.registry if inherited.prometheus_reader else None
+        _abandon(inherited)
+        fresh = _build(inherited.settings, None, registry)
+    except Exception:
+        _log.exception("otel_litellm: re-instrumenting forked worker %d failed", os.getpid())
+        _unregister(inherited.callback)
+        _active = None
+        return
+    inherited.callback.instruments = fresh.instruments
+    fresh.callback = inherited.callback
+    _active = fresh
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
