@@ -16,7 +16,7 @@ from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import CollectorRegistry
 
-from otel_litellm import hooks
+from otel_litellm import aliases, hooks, standin
 from otel_litellm.callback import MetricsCallback
 from otel_litellm.config import Settings, load_settings
 from otel_litellm.db.spec import DB_METRICS
@@ -25,6 +25,8 @@ from otel_litellm.naming import METER_NAME, LabelRenamer, build_views
 from otel_litellm.payload import PayloadReader
 from otel_litellm.readers import LiteLLMPrometheusMetricReader, build_readers
 from otel_litellm.server import EndpointAuth, MetricsServer
+from otel_litellm.service_spec import SERVICE_METRICS
+from otel_litellm.services import ServiceRecorder
 from otel_litellm.spec import TOKEN_USAGE
 from otel_litellm.store import GaugeStore
 
@@ -39,13 +41,21 @@ SHUTDOWN_TIMEOUT_MS = 5_000
 def views(settings: Settings | None = None, **overrides: Any) -> list[View]:
     """The Views a user's own ``MeterProvider`` needs for otel_litellm's instruments."""
     settings = settings or load_settings(**overrides)
-    return build_views(
-        (*settings.specs(), TOKEN_USAGE),
-        settings.naming,
-        include_labels=settings.include_labels,
-        custom_labels=settings.custom_labels,
-        cardinality_limit=settings.cardinality_limit,
-    ) + build_views(DB_METRICS, settings.naming, cardinality_limit=settings.cardinality_limit)
+    return (
+        build_views(
+            (*settings.specs(), TOKEN_USAGE),
+            settings.naming,
+            include_labels=settings.include_labels,
+            custom_labels=settings.custom_labels,
+            cardinality_limit=settings.cardinality_limit,
+        )
+        + build_views(
+            (*DB_METRICS, *SERVICE_METRICS),
+            settings.naming,
+            cardinality_limit=settings.cardinality_limit,
+        )
+        + build_views(aliases.extra_specs(settings), cardinality_limit=settings.cardinality_limit)
+    )
 
 
 def renamer(settings: Settings) -> LabelRenamer:
@@ -57,7 +67,9 @@ def renamer(settings: Settings) -> LabelRenamer:
         include_labels=settings.include_labels,
         custom_labels=settings.custom_labels,
     )
-    rewrite.extend(LabelRenamer.for_specs(DB_METRICS))
+    rewrite.extend(
+        LabelRenamer.for_specs((*DB_METRICS, *SERVICE_METRICS, *aliases.extra_specs(settings)))
+    )
     return rewrite
 
 
@@ -141,7 +153,7 @@ def _build(
             _adopt_registry(reader, registry)
     instruments = Instruments(
         meter_provider.get_meter(METER_NAME),
-        settings.specs(),
+        (*settings.specs(), *SERVICE_METRICS),
         GaugeStore(settings.gauge_series_limit, settings.gauge_ttl_seconds),
         naming=settings.naming,
         include_labels=settings.include_labels,
@@ -171,6 +183,8 @@ def _build(
     active = Instrumentation(
         settings, meter_provider, callback, instruments, reader, server, owns, readers=readers
     )
+    if settings.services is not False:
+        active.extras.append(ServiceRecorder(instruments, settings.services).start())
     if settings.database_url:
         from otel_litellm.db.gauges import DatabaseGauges, DatabaseSettings
 
@@ -215,6 +229,7 @@ def _register(callback: MetricsCallback, add_to_litellm: bool) -> None:
     if add_to_litellm and callback not in litellm.callbacks:
         litellm.callbacks.append(callback)
     hooks.add_cooldown_listener(callback.record_cooldown)
+    standin.install(standin.PrometheusStandIn(callback.instruments))
 
 
 def _unregister(callback: MetricsCallback) -> None:
@@ -232,6 +247,7 @@ def _unregister(callback: MetricsCallback) -> None:
         if isinstance(registered, list):
             registered[:] = [entry for entry in registered if entry is not callback]
     hooks.remove_cooldown_listener(callback.record_cooldown)
+    standin.uninstall()
 
 
 def _adopt_registry(reader: LiteLLMPrometheusMetricReader, registry: CollectorRegistry) -> None:
@@ -295,5 +311,5 @@ def _after_fork_in_child() -> None:
     _active = fresh
 
 
-if hasattr(os, "register_at_fork"):
+if False and hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,282 @@
+"""A stand-in for LiteLLM's PrometheusLogger at the places LiteLLM pushes to it directly.
+
+Guardrail runs, team membership, provider budgets, managed batches and files and
+the spend-capture job are reported by LiteLLM only to a ``PrometheusLogger`` it
+finds with ``PrometheusLogger.get_instance()`` or an ``isinstance`` scan of
+``litellm.callbacks``.  While instrumented, those look-ups fall back to a
+:class:`PrometheusStandIn`, which records the same events on otel_litellm's
+instruments; a real PrometheusLogger, when registered, still wins.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from otel_litellm import attributes as attr
+from otel_litellm.instruments import Instruments
+from otel_litellm.payload import number, put
+
+_log = logging.getLogger("otel_litellm")
+
+
+class PrometheusStandIn:
+    """Implements the PrometheusLogger methods LiteLLM calls outside the callback hooks."""
+
+    def __init__(self, instruments: Instruments) -> None:
+        self.instruments = instruments
+
+    def _labels(self, **values: object) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for label, value in values.items():
+            put(out, attr.attribute_for_label(label), value)
+        return out
+
+    def _safely(self, what: str, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except Exception as error:
+            _log.warning("otel_litellm: %s not recorded: %s", what, error)
+
+    def _record_guardrail_metrics(
+        self,
+        guardrail_name: Any,
+        latency_seconds: Any,
+        status: Any,
+        error_type: Any,
+        hook_type: Any,
+    ) -> None:
+        def record() -> None:
+            inst = self.instruments
+            base = self._labels(guardrail_name=guardrail_name, hook_type=hook_type)
+            latency = number(latency_seconds)
+            if latency is not None and latency >= 0:
+                labels = self._labels(status=status, error_type=error_type or "none")
+                inst.record("litellm.guardrail.duration", latency, {**base, **labels})
+            inst.record("litellm.guardrail.requests", 1, {**base, **self._labels(status=status)})
+            if status == "error" and error_type:
+                inst.record(
+                    "litellm.guardrail.errors", 1, {**base, **self._labels(error_type=error_type)}
+                )
+
+        self._safely("guardrail run", record)
+
+    def set_team_members_metric(self, team: Any) -> None:
+        def record() -> None:
+            members = getattr(team, "members_with_roles", None) or []
+            labels = self._labels(
+                team=getattr(team, "team_id", None), team_alias=getattr(team, "team_alias", None)
+            )
+            self.instruments.set("litellm.team.members", float(len(members)), labels)
+
+        self._safely("team members", record)
+
+    def track_provider_remaining_budget(self, provider: Any, spend: Any, budget_limit: Any) -> None:
+        def record() -> None:
+            limit, used = number(budget_limit), number(spend) or 0.0
+            if limit is not None:
+                self.instruments.set(
+                    "litellm.provider.budget.remaining",
+                    limit - used,
+                    self._labels(api_provider=provider),
+                )
+
+        self._safely("provider budget", record)
+
+    def record_managed_batch_created(
+        self, model: Any, api_provider: Any, user: Any, user_email: Any, api_key_alias: Any
+    ) -> None:
+        labels = self._labels(
+            model=model,
+            api_provider=api_provider,
+            user=user,
+            user_email=user_email,
+            api_key_alias=api_key_alias,
+        )
+        self._safely(
+            "batch created",
+            lambda: self.instruments.record("litellm.managed_batch.created", 1, labels),
+        )
+
+    def record_managed_file_created(
+        self, model: Any, api_provider: Any, user: Any, user_email: Any, api_key_alias: Any
+    ) -> None:
+        labels = self._labels(
+            model=model,
+            api_provider=api_provider,
+            user=user,
+            user_email=user_email,
+            api_key_alias=api_key_alias,
+        )
+        self._safely(
+            "file created",
+            lambda: self.instruments.record("litellm.managed_file.created", 1, labels),
+        )
+
+    def record_managed_file_size(
+        self,
+        size_bytes: Any,
+        purpose: Any,
+        file_type: Any,
+        model: Any = None,
+        api_provider: Any = None,
+        user: Any = None,
+    ) -> None:
+        size = number(size_bytes)
+        labels = self._labels(
+            purpose=purpose, file_type=file_type, model=model, api_provider=api_provider, user=user
+        )
+        if size is not None and size >= 0:
+            self._safely(
+                "file size", lambda: self.instruments.set("litellm.managed_file.size", size, labels)
+            )
+
+    def record_managed_batch_duration(
+        self, duration_seconds: Any, model: Any = None, api_provider: Any = None
+    ) -> None:
+        duration = number(duration_seconds)
+        labels = self._labels(model=model, api_provider=api_provider)
+        if duration is not None and duration >= 0:
+            self._safely(
+                "batch duration",
+                lambda: self.instruments.record("litellm.managed_batch.duration", duration, labels),
+            )
+
+    def record_managed_file_deleted(self, result: Any) -> None:
+        labels = self._labels(result=result)
+        self._safely(
+            "file deleted",
+            lambda: self.instruments.record("litellm.managed_file.deleted", 1, labels),
+        )
+
+    def record_check_batch_cost_run(self, jobs_polled: Any, processed_models: Any = None) -> None:
+        def record() -> None:
+            inst = self.instruments
+            inst.set("litellm.batch_cost.last_run", time.time(), {})
+            polled = number(jobs_polled)
+            if polled is not None:
+                inst.set("litellm.batch_cost.jobs_polled", polled, {})
+            for model, provider in processed_models or ():
+                inst.record(
+                    "litellm.batch_cost.jobs_processed",
+                    1,
+                    self._labels(model=model, api_provider=provider),
+                )
+
+        self._safely("batch cost run", record)
+
+    def record_check_batch_cost_error(self, error_type: Any) -> None:
+        labels = self._labels(error_type=error_type)
+        self._safely(
+            "batch cost error",
+            lambda: self.instruments.record("litellm.batch_cost.errors", 1, labels),
+        )
+
+    def set_spend_capture_rate(self, api_provider: Any, capture_rate: Any) -> None:
+        def record() -> None:
+            labels = self._labels(api_provider=api_provider)
+            rate = number(capture_rate)
+            if rate is None:  # LiteLLM shows NaN; no series says "no rate" more plainly
+                self.instruments.remove("litellm.spend.capture_rate", labels)
+            else:
+                self.instruments.set("litellm.spend.capture_rate", rate, labels)
+
+        self._safely("spend capture rate", record)
+
+    # The cooldown path is covered by otel_litellm.hooks; these keep a caller that
+    # found the stand-in through another look-up from failing.
+    def set_deployment_complete_outage(self, **_: Any) -> None:
+        return None
+
+    def increment_deployment_cooled_down(self, **_: Any) -> None:
+        return None
+
+    def increment_callback_logging_failure(self, callback_name: Any) -> None:
+        self._safely(
+            "callback failure",
+            lambda: self.instruments.record(
+                "litellm.callback.logging_failures", 1, self._labels(callback_name=callback_name)
+            ),
+        )
+
+
+# -- wiring the look-ups ------------------------------------------------------------
+
+_active: PrometheusStandIn | None = None
+_restore: list[Callable[[], None]] = []
+
+
+def install(stand_in: PrometheusStandIn) -> None:
+    """Make LiteLLM's PrometheusLogger look-ups fall back to ``stand_in``."""
+    global _active
+    _active = stand_in
+    if _restore:
+        return
+    try:
+        from litellm.integrations.prometheus import PrometheusLogger
+    except Exception as error:
+        _log.debug("otel_litellm: PrometheusLogger unavailable: %s", error)
+        return
+    original_get_instance = PrometheusLogger.__dict__["get_instance"]
+
+    def get_instance() -> Any:
+        return original_get_instance.__func__() or _active
+
+    PrometheusLogger.get_instance = staticmethod(get_instance)
+    _restore.append(lambda: setattr(PrometheusLogger, "get_instance", original_get_instance))
+    _wrap_function("litellm.router_strategy.budget_limiter", "get_prometheus_logger_from_callbacks")
+    _wrap_guardrail_emitter()
+
+
+def uninstall() -> None:
+    global _active
+    _active = None
+    while _restore:
+        _restore.pop()()
+
+
+def _wrap_function(module_name: str, name: str) -> None:
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:
+        _log.debug("otel_litellm: %s not importable: %s", module_name, error)
+        return
+    original = getattr(module, name, None)
+    if original is None:
+        return
+
+    def lookup() -> Any:
+        return original() or _active
+
+    setattr(module, name, lookup)
+    _restore.append(lambda: setattr(module, name, original))
+
+
+def _wrap_guardrail_emitter() -> None:
+    try:
+        from litellm.proxy.utils import ProxyLogging
+    except Exception as error:
+        _log.debug("otel_litellm: proxy utils unavailable: %s", error)
+        return
+    original = ProxyLogging.__dict__.get("_emit_guardrail_metrics")
+    if original is None:
+        return
+
+    def emit(
+        guardrail_name: Any, latency_seconds: Any, status: Any, error_type: Any, hook_type: Any
+    ) -> None:
+        original.__func__(guardrail_name, latency_seconds, status, error_type, hook_type)
+        import litellm
+        from litellm.integrations.prometheus import PrometheusLogger
+
+        real = any(isinstance(cb, PrometheusLogger) for cb in litellm.callbacks)
+        if _active is not None and not real:
+            _active._record_guardrail_metrics(
+                guardrail_name, latency_seconds, status, error_type, hook_type
+            )
+
+    ProxyLogging._emit_guardrail_metrics = staticmethod(emit)
+    _restore.append(lambda: setattr(ProxyLogging, "_emit_guardrail_metrics", original))
