@@ -71,7 +71,7 @@ _BUDGETS = (
     ),
 )
 # LiteLLM's v3 limiter header scopes -> (allowed gauge, used gauge, identity attributes)
-_V3_LIMITS = (
+_V3_SCOPES = (
     ("api_key", "litellm.api_key.rate_limit", (attr.API_KEY_HASH, attr.API_KEY_ALIAS)),
     ("team", "litellm.team.rate_limit", (attr.TEAM_ID, attr.TEAM_ALIAS)),
     (
@@ -79,6 +79,20 @@ _V3_LIMITS = (
         "litellm.project.model.rate_limit",
         (attr.PROJECT_ID, attr.PROJECT_ALIAS, attr.MODEL_GROUP),
     ),
+)
+# LiteLLM's v3 limiter headers, spelled out once:
+# (limit header, remaining header, allowed gauge, used gauge, rate_limit_type, identity)
+_V3_LIMITS = tuple(
+    (
+        f"x-ratelimit-{scope}-limit-{kind}",
+        f"x-ratelimit-{scope}-remaining-{kind}",
+        f"{prefix}.allowed",
+        f"{prefix}.used",
+        kind,
+        identity,
+    )
+    for scope, prefix, identity in _V3_SCOPES
+    for kind in ("requests", "tokens")
 )
 _DEPLOYMENT_KEYS = (
     attr.MODEL_GROUP,
@@ -477,18 +491,16 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
                 )
                 if remaining is not None:
                     inst.set(f"litellm.api_key.model.remaining_{kind}", remaining, key_model)
-        for scope, prefix, identity in _V3_LIMITS:
-            labels = _pick(base, identity)
-            if not labels:
+        for limit_header, left_header, allowed, used, kind, identity in _V3_LIMITS:
+            limit = number(_int_header(headers.get(limit_header)))
+            left = number(_int_header(headers.get(left_header)))
+            if limit is None or left is None:
                 continue
-            for kind in ("requests", "tokens"):
-                limit = number(_int_header(headers.get(f"x-ratelimit-{scope}-limit-{kind}")))
-                left = number(_int_header(headers.get(f"x-ratelimit-{scope}-remaining-{kind}")))
-                series = {**labels, attr.RATE_LIMIT_TYPE: kind}
-                if limit is None or left is None:
-                    continue
-                inst.set(f"{prefix}.allowed", limit, series)
-                inst.set(f"{prefix}.used", limit - left, series)
+            labels = _pick(base, identity)
+            if labels:
+                labels[attr.RATE_LIMIT_TYPE] = kind
+                inst.set(allowed, limit, labels)
+                inst.set(used, limit - left, labels)
 
     # -- helpers -------------------------------------------------------------
 
