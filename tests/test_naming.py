@@ -96,9 +96,10 @@ def test_end_user_and_email_labels_can_be_turned_off(setup: Any) -> None:
 
 
 def test_views_for_a_users_own_provider(setup: Any) -> None:
-    from otel_litellm.db.spec import DB_METRICS
+    from otel_litellm.spec import METRICS
 
     views = otel_litellm.views()
-    assert len(views) == 83 + len(DB_METRICS)
-    assert {v._name for v in views} >= {"litellm_proxy_total_requests_metric"}
-    assert len(otel_litellm.views(naming="both")) == (83 + len(DB_METRICS)) * 2 + 1
+    renamed = {v._name for v in views}
+    assert {spec.litellm_name for spec in METRICS} <= renamed
+    # "both" adds one semantic view per instrument, plus the GenAI token histogram.
+    assert len(otel_litellm.views(naming="both")) == 2 * len(views) + 1
