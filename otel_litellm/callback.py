@@ -207,6 +207,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
     # -- recording ---------------------------------------------------------
 
     def record_success(self, kwargs: Mapping[str, Any]) -> None:
+        kwargs = mapping(kwargs)  # LiteLLM passes a dict; anything else records nothing
         slp = kwargs.get("standard_logging_object")
         if not isinstance(slp, Mapping):
             self._drop("success event without standard_logging_object")
@@ -232,6 +233,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         self._record_rate_limits(kwargs, slp, base)
 
     def record_failure(self, kwargs: Mapping[str, Any]) -> None:
+        kwargs = mapping(kwargs)  # LiteLLM passes a dict; anything else records nothing
         slp = mapping(kwargs.get("standard_logging_object"))
         base = self.reader.request(kwargs, slp)
         inst = self.instruments
@@ -267,7 +269,8 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
             getattr(auth, "end_user_id", None) if self.reader.end_user_enabled() else None,
         )
         put(attributes, attr.USER_ID, getattr(auth, "user_id", None))
-        put(attributes, attr.USER_EMAIL, getattr(auth, "user_email", None))
+        if self.reader.user_email_enabled():
+            put(attributes, attr.USER_EMAIL, getattr(auth, "user_email", None))
         if status != "401":
             put(attributes, attr.API_KEY_HASH, hashed_key(getattr(auth, "api_key", None)))
         put(attributes, attr.API_KEY_ALIAS, getattr(auth, "key_alias", None))

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from otel_litellm import aliases
 from otel_litellm.naming import Naming
 from otel_litellm.spec import BY_LITELLM_NAME, METRICS, MetricSpec
 
@@ -61,6 +62,9 @@ class Settings:
     bearer_token: str | None = None
     basic_auth: str | None = None  # "user:password"
     database_url: str | None = None
+    services: bool | None = None  # service families; None: follow service_callback
+    # Alias names; load_settings resolves True / "all" / names (otel_litellm.aliases).
+    legacy_aliases: tuple[str, ...] = ()
 
     def specs(self) -> tuple[MetricSpec, ...]:
         if self.metrics is None:
@@ -98,6 +102,8 @@ def load_settings(**overrides: Any) -> Settings:
         "bearer_token": _env("METRICS_BEARER_TOKEN"),
         "basic_auth": _env("METRICS_BASIC_AUTH"),
         "database_url": _env("DATABASE_URL"),
+        "services": _env_bool("SERVICES"),
+        "legacy_aliases": _env("LEGACY_ALIASES"),
     }
     exporters = os.environ.get("OTEL_METRICS_EXPORTER")
     if exporters:
@@ -119,6 +125,7 @@ def load_settings(**overrides: Any) -> Settings:
     settings.custom_metadata_labels = tuple(settings.custom_metadata_labels)
     settings.custom_tags = tuple(settings.custom_tags)
     settings.include_labels = {k: tuple(v) for k, v in settings.include_labels.items()}
+    aliases.apply(settings)
     port_given = "prometheus_port" in given or env["prometheus_port"] is not None
     if port_given and "prometheus" not in settings.exporters:
         settings.exporters = (*settings.exporters, "prometheus")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from otel_litellm.aliases import ALIASES, CLASHING
+from otel_litellm.service_spec import SERVICE_METRICS, SERVICE_NAME
 from otel_litellm.spec import METRICS, TOKEN_USAGE, Kind, MetricSpec
 
 
@@ -50,4 +52,55 @@ def metrics_markdown() -> str:
         f"{sum(s.kind is Kind.GAUGE for s in METRICS)} gauges.",
         "",
     ]
-    return "\n".join(lines)
+    return "\n".join(lines + _services_section() + _aliases_section())
+
+
+_HEADER = [
+    "| sample name | type | instrument (unit) | labels | value from | buckets |",
+    "|---|---|---|---|---|---|",
+]
+
+
+def _services_section() -> list[str]:
+    return [
+        "## services (Monitor System Health)",
+        "",
+        "Generated from `otel_litellm/service_spec.py`. LiteLLM's services logger, on when",
+        '`litellm.service_callback` holds `"prometheus_system"` (or `services=True`,',
+        "`OTEL_LITELLM_SERVICES=true`; `false` turns it off). otel_litellm wraps",
+        "`ServiceLogging.async_service_success_hook` / `async_service_failure_hook`, which",
+        "every service event passes through, and unwraps them on `uninstrument()`.",
+        "A family's label is named after its service and holds the service",
+        '(`litellm_redis_latency_bucket{redis="redis",le=…}`), recorded as',
+        f"`{SERVICE_NAME}`; the `_size` gauges hold the reporter's `gauge_labels` instead.",
+        "Failures count in `_failed_requests` (with `error_class` = the error's class and",
+        "`function_name` = the call type) and in `_total_requests`; only successes are timed.",
+        "Redis and postgres instruments also carry `db.system.name` in the semconv naming.",
+        "",
+        *_HEADER,
+        *(_row(spec) for spec in SERVICE_METRICS),
+        "",
+    ]
+
+
+def _aliases_section() -> list[str]:
+    return [
+        "## legacy aliases (opt-in)",
+        "",
+        "Generated from `otel_litellm/aliases.py`. Names from LiteLLM's first Prometheus",
+        "integration, off by default; `legacy_aliases=True` (`OTEL_LITELLM_LEGACY_ALIASES=all`,",
+        "or a comma-separated list of names) exports them with their original labels.",
+        "`litellm_requests_metric` and `litellm_llm_api_failed_requests_metric` are live",
+        "families: the alias narrows them to these labels. `litellm_redis_fails` counts",
+        "only while the service families are recorded.",
+        "",
+        f"**`{CLASHING}`**: a counter here, a per-model gauge in the database gauges",
+        "(seed 003). One exposition cannot hold both as one family, so the database gauge",
+        f"keeps the name: with a `database_url`, `legacy_aliases=True` leaves `{CLASHING}`",
+        "out (logging a warning) and naming it explicitly is a configuration error. The",
+        "same tokens are the counter `litellm_total_tokens_metric`.",
+        "",
+        *_HEADER,
+        *(_row(spec) for spec in ALIASES),
+        "",
+    ]

@@ -76,6 +76,7 @@ class Instruments:
     ) -> None:
         self.store = store
         self.counters: dict[str, CounterSums] = {}
+        self._exported: dict[str, str] = {}  # counter family -> the name users query
         self._histograms: dict[str, tuple[Callable[..., None], tuple[str, ...]]] = {}
         self._gauges: set[str] = set()
         self._instruments: list[object] = []
@@ -92,10 +93,26 @@ class Instruments:
             unit="{error}",
             description="Exceptions caught inside otel_litellm callbacks; LiteLLM never sees them.",
         )
+        self._instruments += [
+            meter.create_observable_counter(
+                "otel_litellm.overflow_recordings",
+                callbacks=[self._observe_overflow],
+                unit="{recording}",
+                description="Recordings folded into a counter family's overflow series "
+                "(otel_metric_overflow) because the family held its series limit.",
+            ),
+            meter.create_observable_counter(
+                "otel_litellm.gauge_series_evicted",
+                callbacks=[self._observe_evicted],
+                unit="{series}",
+                description="Gauge series forgotten because a gauge held its series limit.",
+            ),
+        ]
 
     def _create(self, meter: Meter, spec: MetricSpec, keys: tuple[str, ...], limit: int) -> None:
         if spec.kind is Kind.COUNTER:
             sums = self.counters[spec.name] = CounterSums(keys, limit)
+            self._exported[spec.name] = spec.litellm_name or spec.name
             self._instruments.append(
                 meter.create_observable_counter(
                     spec.name, callbacks=[sums.observe], unit=spec.unit,
@@ -139,6 +156,14 @@ class Instruments:
     def remove(self, name: str, attributes: Attributes) -> None:
         if name in self._gauges:
             self.store.remove(name, attributes)
+
+    def _observe_overflow(self, options: CallbackOptions) -> Iterator[Observation]:
+        for name, sums in self.counters.items():
+            if sums.overflowed:
+                yield Observation(sums.overflowed, {"metric": self._exported[name]})
+
+    def _observe_evicted(self, options: CallbackOptions) -> Iterator[Observation]:
+        yield Observation(self.store.evicted)
 
     @property
     def overflowed(self) -> int:

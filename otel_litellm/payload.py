@@ -116,6 +116,9 @@ class PayloadReader:
         ]
         self._tags = [(tag, attr.attribute_for_label(custom_tag_label(tag))) for tag in custom_tags]
 
+    def user_email_enabled(self) -> bool:
+        return self._user_email_labels
+
     def end_user_enabled(self) -> bool:
         if self._end_user_labels is not None:
             return self._end_user_labels

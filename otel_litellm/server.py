@@ -159,6 +159,11 @@ class MetricsServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}/metrics"
 
+    def abandon(self) -> None:
+        """Close the listening socket a forked child inherited.  Its serving thread
+        exists only in the parent, so :meth:`close` would wait for it forever."""
+        self._httpd.server_close()
+
     def close(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()

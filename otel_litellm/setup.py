@@ -311,5 +311,5 @@ def _after_fork_in_child() -> None:
     _active = fresh
 
 
-if False and hasattr(os, "register_at_fork"):
+if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)

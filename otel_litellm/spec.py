@@ -61,10 +61,13 @@ class MetricSpec:
     buckets: tuple[float, ...] | None = None  # litellm naming
     semconv_buckets: tuple[float, ...] | None = None  # semconv naming
     extra_attributes: tuple[str, ...] = ()  # semantic-only attributes
+    # (label, attribute) pairs that override attribute_for_label, for families whose
+    # label names are data (LiteLLM's service families are labelled by the service).
+    label_attributes: tuple[tuple[str, str], ...] = ()
     attributes: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        keys = [attribute_for_label(label) for label in self.labels]
+        keys = [attribute for _, attribute in self.label_map]
         keys.extend(self.extra_attributes)
         object.__setattr__(self, "attributes", tuple(dict.fromkeys(keys)))
 
@@ -76,7 +79,10 @@ class MetricSpec:
     @property
     def label_map(self) -> tuple[tuple[str, str], ...]:
         """(label, semantic attribute) pairs for the litellm naming."""
-        return tuple((label, attribute_for_label(label)) for label in self.labels)
+        override = dict(self.label_attributes)
+        return tuple(
+            (label, override.get(label) or attribute_for_label(label)) for label in self.labels
+        )
 
 
 def _labels(text: str) -> tuple[str, ...]:
