@@ -12,6 +12,7 @@ import inspect
 import logging
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from litellm.integrations.custom_logger import CustomLogger
@@ -567,8 +568,6 @@ def _int_header(value: object) -> object:
 
 
 def _hours_until(value: object) -> float | None:
-    from datetime import datetime, timezone
-
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)

@@ -36,7 +36,7 @@ class CounterSums:
         self._lock = threading.Lock()
 
     def add(self, value: float, attributes: Attributes) -> None:
-        key = tuple(attributes.get(k) for k in self.keys)
+        key = tuple(map(attributes.get, self.keys))
         with self._lock:
             total = self._sums.get(key)
             if total is None and len(self._sums) >= self.max_series:

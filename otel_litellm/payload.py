@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -265,10 +266,9 @@ def bounded_model(requested: object, router_originated: bool = False) -> str | N
         return None
     if not isinstance(requested, str):
         return UNRECOGNIZED_MODEL
-    try:
-        from litellm.proxy.proxy_server import llm_router
-    except Exception:
-        llm_router = None
+    # Only a running proxy has a router to ask; never import the proxy on a request path.
+    proxy_server = sys.modules.get("litellm.proxy.proxy_server")
+    llm_router = getattr(proxy_server, "llm_router", None)
     if llm_router is None:
         return text(requested) if router_originated else UNRECOGNIZED_MODEL
     try:

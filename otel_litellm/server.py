@@ -10,7 +10,9 @@ import base64
 import gzip
 import hmac
 import logging
+import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,13 +55,35 @@ class EndpointAuth:
         return False
 
 
+# Renders are serialized: concurrent scrapers never render in parallel (each render
+# holds the GIL for its whole length), and a render that started no more than
+# SCRAPE_CACHE_SECONDS before a scrape arrived is served again instead of repeated.
+SCRAPE_CACHE_SECONDS = float(os.environ.get("OTEL_LITELLM_SCRAPE_CACHE_SECONDS") or 0)
+_render_lock = threading.Lock()
+_rendered: dict[tuple[int, str, tuple[str, ...]], tuple[float, bytes]] = {}
+
+
 def render(
-    registry: CollectorRegistry, accept: str | None, names: list[str] | None = None
+    registry: CollectorRegistry,
+    accept: str | None,
+    names: list[str] | None = None,
+    max_age: float | None = None,
 ) -> tuple[bytes, str]:
     """The exposition of ``registry`` in the format ``accept`` asks for."""
     encoder, content_type = choose_encoder(accept or "")
-    source = registry.restricted_registry(names) if names else registry
-    return encoder(source), content_type
+    max_age = SCRAPE_CACHE_SECONDS if max_age is None else max_age
+    key = (id(registry), content_type, tuple(names or ()))
+    arrived = time.monotonic()
+    with _render_lock:
+        cached = _rendered.get(key)
+        if cached is not None and max_age > 0 and cached[0] >= arrived - max_age:
+            return cached[1], content_type
+        started = time.monotonic()
+        source = registry.restricted_registry(names) if names else registry
+        body = encoder(source)
+        if max_age > 0:
+            _rendered[key] = (started, body)
+        return body, content_type
 
 
 class _Handler(BaseHTTPRequestHandler):
