@@ -41,7 +41,7 @@ def _env_int(name: str) -> int | None:
 
 @dataclass
 class Settings:
-    """Everything ``instrument()`` can be told.  See docs/configuration.md."""
+    """Everything ``instrument()`` can be told.  See the configuration table in README.md."""
 
     naming: Naming = Naming.LITELLM
     prometheus_port: int | None = None

@@ -7,7 +7,7 @@ Importing this module (the proxy does so when it reads that line, once per
 worker process) instruments LiteLLM, and serves ``/metrics`` on the proxy's own
 port in LiteLLM's names.  Rendering runs on a worker thread, so a scrape never
 blocks the proxy's event loop.  Settings come from ``OTEL_LITELLM_*`` and the
-standard ``OTEL_*`` environment variables (see docs/configuration.md).
+standard ``OTEL_*`` environment variables (see the configuration table in README.md).
 """
 
 from __future__ import annotations

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,9 +20,9 @@ from otel_litellm import services
 from otel_litellm.mock_upstream import MockUpstream
 from otel_litellm.service_spec import SERVICE_METRICS, SERVICES
 from otel_litellm.spec import Kind
+from tests.support.proxy import post, running_proxy
 from tests.support.redis import RedisServer
 from tests.support.scrape import Sample, fetch, parse, value
-from tests.test_proxy import post, proxy  # noqa: F401 - proxy: the shared fixture
 
 Key = tuple[str, frozenset[tuple[str, str]]]
 FAMILIES = tuple(spec.litellm_name for spec in SERVICE_METRICS)
@@ -232,15 +231,9 @@ def test_redis_cache_calls_and_outage(upstream: MockUpstream, service_callback: 
 
 
 @pytest.fixture(scope="module")
-def services_env() -> Iterator[None]:
-    os.environ["OTEL_LITELLM_SERVICES"] = "true"
-    yield
-    del os.environ["OTEL_LITELLM_SERVICES"]
-
-
-@pytest.fixture(scope="module")
-def services_proxy(services_env: None, proxy: str) -> str:  # noqa: F811 - the shared fixture
-    return proxy
+def services_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_proxy(tmp_path_factory.mktemp("proxy"), {"OTEL_LITELLM_SERVICES": "true"}) as base:
+        yield base
 
 
 @pytest.mark.proxy
