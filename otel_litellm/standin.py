@@ -89,20 +89,25 @@ class PrometheusStandIn:
     def record_managed_batch_created(
         self, model: Any, api_provider: Any, user: Any, user_email: Any, api_key_alias: Any
     ) -> None:
-        labels = self._labels(
-            model=model,
-            api_provider=api_provider,
-            user=user,
-            user_email=user_email,
-            api_key_alias=api_key_alias,
-        )
-        self._safely(
-            "batch created",
-            lambda: self.instruments.record("litellm.managed_batch.created", 1, labels),
+        self._count_created(
+            "litellm.managed_batch.created", model, api_provider, user, user_email, api_key_alias
         )
 
     def record_managed_file_created(
         self, model: Any, api_provider: Any, user: Any, user_email: Any, api_key_alias: Any
+    ) -> None:
+        self._count_created(
+            "litellm.managed_file.created", model, api_provider, user, user_email, api_key_alias
+        )
+
+    def _count_created(
+        self,
+        name: str,
+        model: Any,
+        api_provider: Any,
+        user: Any,
+        user_email: Any,
+        api_key_alias: Any,
     ) -> None:
         labels = self._labels(
             model=model,
@@ -111,10 +116,7 @@ class PrometheusStandIn:
             user_email=user_email,
             api_key_alias=api_key_alias,
         )
-        self._safely(
-            "file created",
-            lambda: self.instruments.record("litellm.managed_file.created", 1, labels),
-        )
+        self._safely(name, lambda: self.instruments.record(name, 1, labels))
 
     def record_managed_file_size(
         self,

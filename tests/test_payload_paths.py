@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-import otel_litellm
 from tests.support.payloads import success_kwargs
 from tests.support.scrape import samples, value
 
 
-@pytest.fixture
-def handle() -> Iterator[Any]:
-    otel_litellm.uninstrument()
-    started = otel_litellm.instrument(prometheus_port=0)
-    yield started
-    otel_litellm.uninstrument()
-
-
-def test_v3_limiter_headers_give_allowed_and_used(handle: Any) -> None:
+def test_v3_limiter_headers_give_allowed_and_used(instrumented: Any) -> None:
     kwargs = success_kwargs(team="team-v3", key_hash="hash-v3")
     kwargs["standard_logging_object"]["hidden_params"]["additional_headers"].update({
         "x-ratelimit-api_key-limit-requests": "100",
@@ -28,8 +18,8 @@ def test_v3_limiter_headers_give_allowed_and_used(handle: Any) -> None:
         "x-ratelimit-team-limit-tokens": 5000,
         "x-ratelimit-team-remaining-tokens": 4200,
     })  # fmt: skip
-    handle.callback.record_success(kwargs)
-    found = samples(handle.metrics_url)
+    instrumented.callback.record_success(kwargs)
+    found = samples(instrumented.metrics_url)
     key = {"hashed_api_key": "hash-v3", "rate_limit_type": "requests"}
     assert value(found, "litellm_api_key_rate_limit_allowed_metric", **key) == 100
     assert value(found, "litellm_api_key_rate_limit_used_metric", **key) == 40
@@ -37,7 +27,7 @@ def test_v3_limiter_headers_give_allowed_and_used(handle: Any) -> None:
     assert value(found, "litellm_team_rate_limit_used_metric", **team) == 800
 
 
-def test_cache_hit_mcp_zero_cost_and_queue_time(handle: Any) -> None:
+def test_cache_hit_mcp_zero_cost_and_queue_time(instrumented: Any) -> None:
     kwargs = success_kwargs(team="team-p", prompt=3, completion=4, cost=0.5)
     slp = kwargs["standard_logging_object"]
     slp["cache_hit"] = True
@@ -47,8 +37,8 @@ def test_cache_hit_mcp_zero_cost_and_queue_time(handle: Any) -> None:
         "queue_time_seconds": 0.02,
         "litellm-key-remaining-requests-gpt-4o": 7,
     }
-    handle.callback.record_success(kwargs)
-    found = samples(handle.metrics_url)
+    instrumented.callback.record_success(kwargs)
+    found = samples(instrumented.metrics_url)
     assert value(found, "litellm_cache_hits_metric_total", team="team-p") == 1
     assert value(found, "litellm_cached_tokens_metric_total", team="team-p") == 7
     assert value(found, "litellm_zero_cost_requests_total", reason="missing_pricing_key") == 1

@@ -3,44 +3,32 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-import otel_litellm
 from otel_litellm.server import render
 from tests.support.payloads import success_kwargs
 from tests.support.scrape import parse, value
-
-
-@pytest.fixture
-def handle() -> Iterator[Any]:
-    otel_litellm.uninstrument()
-    started = otel_litellm.instrument(prometheus_port=0)
-    yield started
-    otel_litellm.uninstrument()
 
 
 def requests_seen(body: bytes) -> float:
     return value(parse(body.decode()), "litellm_proxy_total_requests_metric_total")
 
 
-def test_recent_render_is_reused_within_max_age(handle: Any) -> None:
-    registry = handle.prometheus_reader.registry
-    handle.callback.record_success(success_kwargs())
+def test_recent_render_is_reused_within_max_age(instrumented: Any) -> None:
+    registry = instrumented.prometheus_reader.registry
+    instrumented.callback.record_success(success_kwargs())
     first, _ = render(registry, None, max_age=60)
-    handle.callback.record_success(success_kwargs())
+    instrumented.callback.record_success(success_kwargs())
     again, _ = render(registry, None, max_age=60)
     fresh, _ = render(registry, None, max_age=0)
     assert requests_seen(first) == requests_seen(again) == 1
     assert requests_seen(fresh) == 2
 
 
-def test_concurrent_scrapes_all_get_complete_expositions(handle: Any) -> None:
+def test_concurrent_scrapes_all_get_complete_expositions(instrumented: Any) -> None:
     for index in range(200):
-        handle.callback.record_success(success_kwargs(team=f"team-{index}"))
-    registry = handle.prometheus_reader.registry
+        instrumented.callback.record_success(success_kwargs(team=f"team-{index}"))
+    registry = instrumented.prometheus_reader.registry
     bodies: list[bytes] = []
 
     def scrape() -> None:

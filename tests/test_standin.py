@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,15 +13,7 @@ import otel_litellm
 from tests.support.scrape import samples, value
 
 
-@pytest.fixture
-def handle() -> Iterator[Any]:
-    otel_litellm.uninstrument()
-    started = otel_litellm.instrument(prometheus_port=0)
-    yield started
-    otel_litellm.uninstrument()
-
-
-def test_management_and_batch_pushes_are_recorded(handle: Any) -> None:
+def test_management_and_batch_pushes_are_recorded(instrumented: Any) -> None:
     logger = PrometheusLogger.get_instance()
     assert logger is not None
     team = LiteLLM_TeamTable(
@@ -37,7 +28,7 @@ def test_management_and_batch_pushes_are_recorded(handle: Any) -> None:
     logger.record_check_batch_cost_error("timeout")
     logger.track_provider_remaining_budget("openai", 30.0, 100.0)
     logger.set_spend_capture_rate(api_provider="openai", capture_rate=0.97)
-    found = samples(handle.metrics_url)
+    found = samples(instrumented.metrics_url)
     assert value(found, "litellm_team_members_metric", team="team-7", team_alias="Seven") == 2
     assert value(found, "litellm_managed_batch_created_total", model="gpt-4o") == 1
     assert value(found, "litellm_managed_batch_duration_seconds_count", api_provider="openai") == 1
@@ -50,10 +41,10 @@ def test_management_and_batch_pushes_are_recorded(handle: Any) -> None:
     assert value(found, "litellm_spend_capture_rate", api_provider="openai") == 0.97
 
 
-def test_guardrail_runs_are_recorded(handle: Any) -> None:
+def test_guardrail_runs_are_recorded(instrumented: Any) -> None:
     ProxyLogging._emit_guardrail_metrics("pii", 0.2, "success", None, "pre_call")
     ProxyLogging._emit_guardrail_metrics("pii", 0.4, "error", "ValueError", "pre_call")
-    found = samples(handle.metrics_url)
+    found = samples(instrumented.metrics_url)
     assert value(found, "litellm_guardrail_requests_total", guardrail_name="pii") == 2
     assert value(found, "litellm_guardrail_errors_total", error_type="ValueError") == 1
     assert value(found, "litellm_guardrail_latency_seconds_count", error_type="none") == 1
@@ -62,7 +53,7 @@ def test_guardrail_runs_are_recorded(handle: Any) -> None:
     )
 
 
-def test_router_budget_lookup_and_removal_on_uninstrument(handle: Any) -> None:
+def test_router_budget_lookup_and_removal_on_uninstrument(instrumented: Any) -> None:
     from litellm.router_strategy import budget_limiter
 
     assert budget_limiter.get_prometheus_logger_from_callbacks() is not None
