@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,6 +23,8 @@ from opentelemetry.sdk.metrics.export import (
     PeriodicExportingMetricReader,
 )
 from prometheus_client import CollectorRegistry
+
+from otel_litellm import exposition
 
 _log = logging.getLogger(__name__)
 
@@ -44,6 +47,10 @@ class LiteLLMPrometheusMetricReader(PrometheusMetricReader):  # type: ignore[mis
         target_info: bool = False,
         cardinality_limit: int | None = None,
     ) -> None:
+        self._capturing = False
+        self._captured: MetricsData | None = None
+        self._scope_info = scope_info
+        self._target_info = target_info
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
         limits: dict[type, int] | None = None
         if cardinality_limit is not None:
@@ -65,12 +72,53 @@ class LiteLLMPrometheusMetricReader(PrometheusMetricReader):  # type: ignore[mis
         )
         self._rewrite = rewrite or _identity
 
+    @property
+    def registry(self) -> CollectorRegistry:
+        return self._served_registry
+
+    @registry.setter
+    def registry(self, registry: CollectorRegistry) -> None:
+        # Endpoints hold the registry (it survives a fork, see setup.py); they find
+        # the reader behind it here for the direct rendering path.
+        self._served_registry = registry
+        _readers_by_registry[id(registry)] = self
+
     def _receive_metrics(
         self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
     ) -> None:
         if metrics_data is not None:
             metrics_data = self._rewrite(metrics_data)
+        if self._capturing:
+            self._captured = metrics_data
+            return
         super()._receive_metrics(metrics_data, timeout_millis, **kwargs)
+
+    def render(self, openmetrics: bool = False) -> bytes:
+        """Collect now and write the exposition directly (see otel_litellm.exposition).
+
+        Raises ``exposition.Unsupported`` where only the prometheus_client path is exact:
+        scope labels or ``target_info`` asked for, or metrics with real units.
+        """
+        if self._scope_info or self._target_info:
+            raise exposition.Unsupported("scope labels and target_info need prometheus_client")
+        self._capturing, self._captured = True, None
+        try:
+            self.collect()
+            data = self._captured
+        finally:
+            self._capturing, self._captured = False, None
+        return exposition.render(data or MetricsData(resource_metrics=[]), openmetrics)
+
+
+_readers_by_registry: weakref.WeakValueDictionary[int, LiteLLMPrometheusMetricReader] = (
+    weakref.WeakValueDictionary()
+)
+
+
+def reader_for(registry: CollectorRegistry) -> LiteLLMPrometheusMetricReader | None:
+    """The otel_litellm reader serving ``registry``, if there is one."""
+    reader = _readers_by_registry.get(id(registry))
+    return reader if reader is not None and reader.registry is registry else None
 
 
 class RenamingMetricExporter(MetricExporter):

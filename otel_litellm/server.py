@@ -21,6 +21,9 @@ from urllib.parse import parse_qs, urlsplit
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
+from otel_litellm import exposition
+from otel_litellm.readers import reader_for
+
 _log = logging.getLogger(__name__)
 
 
@@ -79,11 +82,26 @@ def render(
         if cached is not None and max_age > 0 and cached[0] >= arrived - max_age:
             return cached[1], content_type
         started = time.monotonic()
-        source = registry.restricted_registry(names) if names else registry
-        body = encoder(source)
+        body = _render_direct(registry, content_type, names)
+        if body is None:
+            source = registry.restricted_registry(names) if names else registry
+            body = encoder(source)
         if max_age > 0:
             _rendered[key] = (started, body)
         return body, content_type
+
+
+def _render_direct(
+    registry: CollectorRegistry, content_type: str, names: list[str] | None
+) -> bytes | None:
+    reader = reader_for(registry)
+    if reader is None or names:
+        return None
+    try:
+        return reader.render(openmetrics=content_type.startswith("application/openmetrics"))
+    except exposition.Unsupported as reason:
+        _log.debug("otel_litellm: rendering through prometheus_client: %s", reason)
+        return None
 
 
 class _Handler(BaseHTTPRequestHandler):
