@@ -15,22 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from otel_litellm.config import Settings, load_settings
+    from otel_litellm.instrumentor import LiteLLMInstrumentor, active, instrument, uninstrument
     from otel_litellm.naming import Naming
-    from otel_litellm.setup import (
-        Instrumentation,
-        active,
-        instrument,
-        renamer,
-        uninstrument,
-        views,
-    )
+    from otel_litellm.setup import Instrumentation, renamer, views
 
 _PUBLIC = {
     "Instrumentation": "otel_litellm.setup",
-    "active": "otel_litellm.setup",
-    "instrument": "otel_litellm.setup",
+    "LiteLLMInstrumentor": "otel_litellm.instrumentor",
+    "active": "otel_litellm.instrumentor",
+    "instrument": "otel_litellm.instrumentor",
     "renamer": "otel_litellm.setup",
-    "uninstrument": "otel_litellm.setup",
+    "uninstrument": "otel_litellm.instrumentor",
     "views": "otel_litellm.setup",
     "Settings": "otel_litellm.config",
     "load_settings": "otel_litellm.config",
@@ -38,6 +33,7 @@ _PUBLIC = {
 }
 __all__ = [
     "Instrumentation",
+    "LiteLLMInstrumentor",
     "Naming",
     "Settings",
     "active",

@@ -22,14 +22,12 @@ same tokens stay available as the counter ``litellm_total_tokens_metric``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Final
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Final
 
+from otel_litellm.naming import Naming
 from otel_litellm.service_spec import failed_name
 from otel_litellm.spec import BY_LITELLM_NAME, Kind, MetricSpec
-
-if TYPE_CHECKING:
-    from otel_litellm.config import Settings
 
 _log = logging.getLogger("otel_litellm")
 
@@ -92,16 +90,19 @@ def resolve(requested: object, database_url: str | None = None) -> tuple[str, ..
     return tuple(dict.fromkeys(names))
 
 
-def apply(settings: Settings) -> None:
-    """Resolve ``settings.legacy_aliases``; narrow the live families they name."""
-    settings.legacy_aliases = resolve(settings.legacy_aliases, settings.database_url)
-    for name in settings.legacy_aliases:
-        if name in BY_LITELLM_NAME and name not in settings.include_labels:
-            settings.include_labels[name] = BY_NAME[name].labels
+def narrowed_labels(
+    names: Iterable[str], include_labels: Mapping[str, Sequence[str]]
+) -> dict[str, tuple[str, ...]]:
+    """``include_labels`` with each live family an alias names narrowed to the seed's labels."""
+    narrowed = {family: tuple(labels) for family, labels in include_labels.items()}
+    for name in names:
+        if name in BY_LITELLM_NAME and name not in narrowed:
+            narrowed[name] = BY_NAME[name].labels
+    return narrowed
 
 
-def extra_specs(settings: Settings) -> tuple[MetricSpec, ...]:
+def extra_specs(naming: Naming, names: Iterable[str]) -> tuple[MetricSpec, ...]:
     """The aliases exported as families of their own (litellm naming only)."""
-    if not settings.naming.litellm:
+    if not naming.litellm:
         return ()
-    return tuple(BY_NAME[name] for name in settings.legacy_aliases if name not in BY_LITELLM_NAME)
+    return tuple(BY_NAME[name] for name in names if name not in BY_LITELLM_NAME)

@@ -1,45 +1,38 @@
-"""Settings: keyword arguments first, then environment variables, then defaults.
+"""Settings: one frozen value, built and validated in one place.
 
-LiteLLM's own settings (``prometheus_metrics_config``, ``custom_prometheus_metadata_labels``,
-``custom_prometheus_tags``) are honoured when ours are not given, so a proxy
-config written for LiteLLM's Prometheus integration keeps its meaning.
+Precedence: keyword arguments, then environment variables, then LiteLLM's own
+settings (``prometheus_metrics_config``, ``custom_prometheus_metadata_labels``,
+``custom_prometheus_tags``, so a proxy config written for LiteLLM's Prometheus
+integration keeps its meaning), then defaults.
+
+Every environment variable otel_litellm reads is read here.  A keyword argument
+that is unknown or invalid raises (the caller wrote it); an environment variable
+or LiteLLM setting that is invalid is logged and ignored (it may be shared by
+processes that never meant it for us, and must not stop LiteLLM from starting).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from otel_litellm import aliases
 from otel_litellm.naming import Naming
 from otel_litellm.spec import BY_LITELLM_NAME, METRICS, MetricSpec
 
+_log = logging.getLogger("otel_litellm")
+
 ENV_PREFIX = "OTEL_LITELLM_"
+EXPORTERS = frozenset({"prometheus", "otlp", "none"})
+OTLP_PROTOCOLS = frozenset({"grpc", "http/protobuf", "http"})
 
 
-def _env(name: str) -> str | None:
-    value = os.environ.get(ENV_PREFIX + name)
-    return value if value not in (None, "") else None
-
-
-def _env_list(name: str) -> list[str] | None:
-    value = _env(name)
-    return [item.strip() for item in value.split(",") if item.strip()] if value else None
-
-
-def _env_bool(name: str) -> bool | None:
-    value = _env(name)
-    return None if value is None else value.strip().lower() in ("1", "true", "yes", "on")
-
-
-def _env_int(name: str) -> int | None:
-    value = _env(name)
-    return None if value is None else int(value)
-
-
-@dataclass
+@dataclass(frozen=True)
 class Settings:
     """Everything ``instrument()`` can be told.  See the configuration table in README.md."""
 
@@ -50,7 +43,9 @@ class Settings:
     otlp_protocol: str | None = None
     export_interval_ms: int | None = None
     metrics: tuple[str, ...] | None = None  # LiteLLM family names; None = all
-    include_labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    include_labels: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     custom_metadata_labels: tuple[str, ...] = ()
     custom_tags: tuple[str, ...] = ()
     end_user_labels: bool | None = None  # None: follow LiteLLM's own switch
@@ -63,15 +58,32 @@ class Settings:
     basic_auth: str | None = None  # "user:password"
     database_url: str | None = None
     services: bool | None = None  # service families; None: follow service_callback
-    # Alias names; load_settings resolves True / "all" / names (otel_litellm.aliases).
-    legacy_aliases: tuple[str, ...] = ()
+    legacy_aliases: tuple[str, ...] = ()  # resolved alias names (otel_litellm.aliases)
+    scrape_cache_seconds: float = 0.0  # serve a render again for this long
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        try:
+            set_(self, "naming", Naming(self.naming))
+        except ValueError:
+            choices = ", ".join(naming.value for naming in Naming)
+            raise ValueError(f"naming must be one of {choices}, not {self.naming!r}") from None
+        set_(self, "exporters", tuple(self.exporters))
+        set_(self, "custom_metadata_labels", tuple(self.custom_metadata_labels))
+        set_(self, "custom_tags", tuple(self.custom_tags))
+        set_(self, "legacy_aliases", tuple(self.legacy_aliases))
+        if self.metrics is not None:
+            set_(self, "metrics", tuple(self.metrics))
+        set_(
+            self,
+            "include_labels",
+            MappingProxyType({k: tuple(v) for k, v in dict(self.include_labels).items()}),
+        )
+        _validate(self)
 
     def specs(self) -> tuple[MetricSpec, ...]:
         if self.metrics is None:
             return METRICS
-        unknown = set(self.metrics) - BY_LITELLM_NAME.keys()
-        if unknown:
-            raise ValueError(f"unknown LiteLLM metric(s): {', '.join(sorted(unknown))}")
         return tuple(spec for spec in METRICS if spec.litellm_name in self.metrics)
 
     @property
@@ -83,53 +95,115 @@ class Settings:
         )
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Settings from ``overrides`` (None means "not given"), the environment and LiteLLM."""
-    given = {key: value for key, value in overrides.items() if value is not None}
-    settings = Settings()
-    env: dict[str, Any] = {
-        "naming": _env("NAMING"),
-        "prometheus_port": _env_int("PROMETHEUS_PORT"),
-        "prometheus_host": _env("PROMETHEUS_HOST"),
-        "metrics": _env_list("METRICS"),
-        "custom_metadata_labels": _env_list("CUSTOM_METADATA_LABELS"),
-        "custom_tags": _env_list("CUSTOM_TAGS"),
-        "end_user_labels": _env_bool("END_USER_LABELS"),
-        "user_email_labels": _env_bool("USER_EMAIL_LABELS"),
-        "cardinality_limit": _env_int("CARDINALITY_LIMIT"),
-        "gauge_series_limit": _env_int("GAUGE_SERIES_LIMIT"),
-        "service_name": os.environ.get("OTEL_SERVICE_NAME"),
-        "bearer_token": _env("METRICS_BEARER_TOKEN"),
-        "basic_auth": _env("METRICS_BASIC_AUTH"),
-        "database_url": _env("DATABASE_URL"),
-        "services": _env_bool("SERVICES"),
-        "legacy_aliases": _env("LEGACY_ALIASES"),
-    }
-    exporters = os.environ.get("OTEL_METRICS_EXPORTER")
-    if exporters:
-        env["exporters"] = tuple(e.strip() for e in exporters.split(",") if e.strip())
-    for key, value in {**env, **given}.items():
-        if value is not None:
-            setattr(settings, key, value)
-    settings.naming = Naming(settings.naming)
-    if settings.metrics is not None:
-        settings.metrics = tuple(settings.metrics)
-    if "metrics" not in given and "include_labels" not in given:
-        _apply_litellm_metrics_config(settings)
-    if "custom_metadata_labels" not in given and not settings.custom_metadata_labels:
-        settings.custom_metadata_labels = tuple(
-            _litellm_setting("custom_prometheus_metadata_labels")
+FIELDS = frozenset(f.name for f in dataclasses.fields(Settings))
+
+
+def _validate(settings: Settings) -> None:
+    unknown_exporters = set(settings.exporters) - EXPORTERS
+    if unknown_exporters:
+        raise ValueError(
+            f"unknown metrics exporter(s) {sorted(unknown_exporters)}: use prometheus, otlp or none"
         )
-    if "custom_tags" not in given and not settings.custom_tags:
-        settings.custom_tags = tuple(_litellm_setting("custom_prometheus_tags"))
-    settings.custom_metadata_labels = tuple(settings.custom_metadata_labels)
-    settings.custom_tags = tuple(settings.custom_tags)
-    settings.include_labels = {k: tuple(v) for k, v in settings.include_labels.items()}
-    aliases.apply(settings)
-    port_given = "prometheus_port" in given or env["prometheus_port"] is not None
-    if port_given and "prometheus" not in settings.exporters:
-        settings.exporters = (*settings.exporters, "prometheus")
-    return settings
+    if settings.otlp_protocol is not None and settings.otlp_protocol not in OTLP_PROTOCOLS:
+        raise ValueError(
+            f"unsupported OTLP protocol {settings.otlp_protocol!r}: use 'grpc' or 'http/protobuf'"
+        )
+    if settings.prometheus_port is not None and not 0 <= settings.prometheus_port <= 65535:
+        raise ValueError(f"prometheus_port {settings.prometheus_port} is not a TCP port")
+    for name in ("cardinality_limit", "gauge_series_limit"):
+        if getattr(settings, name) < 1:
+            raise ValueError(f"{name} must be at least 1")
+    if settings.scrape_cache_seconds < 0:
+        raise ValueError("scrape_cache_seconds must not be negative")
+    if settings.basic_auth is not None and ":" not in settings.basic_auth:
+        raise ValueError("basic_auth must be 'user:password'")
+    if settings.metrics is not None:
+        unknown = set(settings.metrics) - BY_LITELLM_NAME.keys()
+        if unknown:
+            raise ValueError(f"unknown LiteLLM metric(s): {', '.join(sorted(unknown))}")
+    for family, labels in settings.include_labels.items():
+        spec = BY_LITELLM_NAME.get(family)
+        if spec is None:
+            raise ValueError(f"include_labels: unknown metric {family!r}")
+        missing = set(labels) - set(spec.labels)
+        if missing:
+            raise ValueError(f"include_labels: {family} has no label(s) {sorted(missing)}")
+    _check_custom_labels(settings.custom_metadata_labels, settings.custom_tags)
+
+
+def _check_custom_labels(metadata_labels: Sequence[str], tags: Sequence[str]) -> None:
+    from otel_litellm import payload
+
+    check = getattr(payload, "check_custom_labels", None)
+    if check is not None:
+        check(metadata_labels, tags)
+
+
+# -- the environment -------------------------------------------------------------
+
+
+def _text(value: str) -> str:
+    return value
+
+
+def _int(value: str) -> int:
+    return int(value)
+
+
+def _float(value: str) -> float:
+    return float(value)
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _names(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+# setting -> (environment variable, parser)
+ENVIRONMENT: Mapping[str, tuple[str, Callable[[str], Any]]] = MappingProxyType({
+    "naming": (ENV_PREFIX + "NAMING", _text),
+    "prometheus_port": (ENV_PREFIX + "PROMETHEUS_PORT", _int),
+    "prometheus_host": (ENV_PREFIX + "PROMETHEUS_HOST", _text),
+    "exporters": ("OTEL_METRICS_EXPORTER", _names),
+    "metrics": (ENV_PREFIX + "METRICS", _names),
+    "custom_metadata_labels": (ENV_PREFIX + "CUSTOM_METADATA_LABELS", _names),
+    "custom_tags": (ENV_PREFIX + "CUSTOM_TAGS", _names),
+    "end_user_labels": (ENV_PREFIX + "END_USER_LABELS", _bool),
+    "user_email_labels": (ENV_PREFIX + "USER_EMAIL_LABELS", _bool),
+    "cardinality_limit": (ENV_PREFIX + "CARDINALITY_LIMIT", _int),
+    "gauge_series_limit": (ENV_PREFIX + "GAUGE_SERIES_LIMIT", _int),
+    "service_name": ("OTEL_SERVICE_NAME", _text),
+    "bearer_token": (ENV_PREFIX + "METRICS_BEARER_TOKEN", _text),
+    "basic_auth": (ENV_PREFIX + "METRICS_BASIC_AUTH", _text),
+    "database_url": (ENV_PREFIX + "DATABASE_URL", _text),
+    "services": (ENV_PREFIX + "SERVICES", _bool),
+    "legacy_aliases": (ENV_PREFIX + "LEGACY_ALIASES", _text),
+    "scrape_cache_seconds": (ENV_PREFIX + "SCRAPE_CACHE_SECONDS", _float),
+})  # fmt: skip
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for setting, (variable, parse) in ENVIRONMENT.items():
+        raw = environ.get(variable)
+        if raw is None or raw.strip() == "":
+            continue
+        try:
+            values[setting] = parse(raw)
+        except ValueError as error:
+            _log.warning("otel_litellm: ignoring %s=%r: %s", variable, raw[:80], error)
+    return values
+
+
+# -- LiteLLM's own settings ------------------------------------------------------
 
 
 def _litellm_setting(name: str) -> Sequence[Any]:
@@ -141,30 +215,118 @@ def _litellm_setting(name: str) -> Sequence[Any]:
     return value if isinstance(value, (list, tuple)) else ()
 
 
+def litellm_view() -> tuple[Any, ...]:
+    """What otel_litellm reads of LiteLLM's settings, to notice when a proxy config sets it."""
+    return tuple(
+        repr(_litellm_setting(name))
+        for name in (
+            "prometheus_metrics_config",
+            "custom_prometheus_metadata_labels",
+            "custom_prometheus_tags",
+        )
+    )
+
+
 def parse_metrics_config(
     groups: Iterable[Mapping[str, Any]],
 ) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
-    """LiteLLM's ``prometheus_metrics_config`` -> (enabled families, include_labels)."""
+    """LiteLLM's ``prometheus_metrics_config`` -> (enabled families, include_labels).
+
+    Unknown families and labels are logged and left out, as the rest of a proxy
+    config is still worth honouring.
+    """
     names: list[str] = []
     include: dict[str, tuple[str, ...]] = {}
     for group in groups:
+        if not isinstance(group, Mapping):
+            _log.warning("otel_litellm: prometheus_metrics_config: ignoring %r", group)
+            continue
         for name in group.get("metrics") or ():
             spec = BY_LITELLM_NAME.get(name)
             if spec is None:
-                raise ValueError(f"prometheus_metrics_config: unknown metric {name!r}")
+                _log.warning("otel_litellm: prometheus_metrics_config: unknown metric %r", name)
+                continue
             names.append(name)
-            labels = group.get("include_labels")
-            if labels:
-                unknown = set(labels) - set(spec.labels)
-                if unknown:
-                    raise ValueError(
-                        f"prometheus_metrics_config: {name} has no label(s) {sorted(unknown)}"
-                    )
-                include[name] = tuple(labels)
+            labels = [label for label in group.get("include_labels") or () if label]
+            unknown = set(labels) - set(spec.labels)
+            if unknown:
+                _log.warning(
+                    "otel_litellm: prometheus_metrics_config: %s has no label(s) %s",
+                    name,
+                    sorted(unknown),
+                )
+            kept = tuple(label for label in labels if label in spec.labels)
+            if kept:
+                include[name] = kept
     return tuple(dict.fromkeys(names)), include
 
 
-def _apply_litellm_metrics_config(settings: Settings) -> None:
-    groups = _litellm_setting("prometheus_metrics_config")
-    if groups and settings.metrics is None:
-        settings.metrics, settings.include_labels = parse_metrics_config(groups)
+def _from_litellm(chosen: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if "metrics" not in chosen and "include_labels" not in chosen:
+        groups = _litellm_setting("prometheus_metrics_config")
+        if groups:
+            values["metrics"], values["include_labels"] = parse_metrics_config(groups)
+    for setting, litellm_name in (
+        ("custom_metadata_labels", "custom_prometheus_metadata_labels"),
+        ("custom_tags", "custom_prometheus_tags"),
+    ):
+        if setting not in chosen:
+            given = tuple(str(v) for v in _litellm_setting(litellm_name) if isinstance(v, str))
+            if given:
+                values[setting] = given
+    if values:
+        try:
+            _check_custom_labels(
+                values.get("custom_metadata_labels", ()), values.get("custom_tags", ())
+            )
+        except ValueError as error:
+            _log.error("otel_litellm: LiteLLM's custom Prometheus labels ignored: %s", error)
+            values.pop("custom_metadata_labels", None)
+            values.pop("custom_tags", None)
+    return values
+
+
+# -- the one constructor ---------------------------------------------------------
+
+
+def load_settings(
+    *, environ: Mapping[str, str] | None = None, **overrides: Any
+) -> Settings:
+    """Settings from ``overrides`` (None means "not given"), the environment and LiteLLM.
+
+    Raises ``TypeError`` for an unknown keyword and ``ValueError`` for an invalid value.
+    """
+    unknown = set(overrides) - FIELDS
+    if unknown:
+        raise TypeError(f"instrument() got unknown setting(s): {', '.join(sorted(unknown))}")
+    given = {key: value for key, value in overrides.items() if value is not None}
+    from_env = _valid_alone(
+        _from_environment(os.environ if environ is None else environ), "environment setting"
+    )
+    chosen = {**from_env, **given}
+    values = {**_valid_alone(_from_litellm(chosen), "LiteLLM setting"), **chosen}
+    port_given = "prometheus_port" in chosen
+    exporters = tuple(values.get("exporters", Settings.exporters))
+    if port_given and "prometheus" not in exporters:
+        values["exporters"] = (*exporters, "prometheus")
+    values["legacy_aliases"] = aliases.resolve(
+        values.get("legacy_aliases"), values.get("database_url")
+    )
+    values["include_labels"] = aliases.narrowed_labels(
+        values["legacy_aliases"], values.get("include_labels") or {}
+    )
+    return Settings(**values)
+
+
+def _valid_alone(values: dict[str, Any], source: str) -> dict[str, Any]:
+    """``values`` without those that are invalid on their own, each logged."""
+    kept: dict[str, Any] = {}
+    for key, value in values.items():
+        try:
+            Settings(**{key: value})
+        except (TypeError, ValueError) as error:
+            _log.warning("otel_litellm: ignoring %s %s=%r: %s", source, key, value, error)
+            continue
+        kept[key] = value
+    return kept

@@ -3,53 +3,27 @@
     litellm_settings:
       callbacks: ["otel_litellm.proxy.callback"]
 
-Importing this module (the proxy does so when it reads that line, once per
-worker process) instruments LiteLLM, and serves ``/metrics`` on the proxy's own
-port in LiteLLM's names.  Rendering runs on a worker thread, so a scrape never
-blocks the proxy's event loop.  Settings come from ``OTEL_LITELLM_*`` and the
-standard ``OTEL_*`` environment variables (see the configuration table in README.md).
+Importing this module (the proxy does so when it reads that line, once per worker
+process) instruments LiteLLM and serves ``/metrics`` on the proxy's own port in
+LiteLLM's names.  Settings come from ``OTEL_LITELLM_*`` and the standard ``OTEL_*``
+environment variables and from the proxy config's LiteLLM Prometheus settings,
+whatever their order in ``litellm_settings`` (see the configuration table in README.md).
+
+Nothing here may stop the proxy from starting: a failure is logged, and the proxy
+runs with a callback that records nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
-from otel_litellm.server import render
-from otel_litellm.setup import Instrumentation, _auth, instrument
+from otel_litellm.instrumentor import LiteLLMInstrumentor, instrument
 
 _log = logging.getLogger("otel_litellm")
 
 METRICS_PATH = "/metrics"
-
-
-def mount_metrics(app: Any, instrumentation: Instrumentation, path: str = METRICS_PATH) -> bool:
-    """Serve ``instrumentation``'s Prometheus reader at ``path`` on a Starlette/FastAPI app."""
-    reader = instrumentation.prometheus_reader
-    if reader is None:
-        return False
-    import anyio.to_thread
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.routing import Route
-
-    auth = _auth(instrumentation.settings)
-    registry = reader.registry
-
-    async def metrics(request: Request) -> Response:
-        if not auth.allows(request.headers.get("authorization")):
-            return Response(
-                "unauthorized\n", status_code=401, headers={"WWW-Authenticate": "Bearer, Basic"}
-            )
-        names = request.query_params.getlist("name[]") or None
-        body, content_type = await anyio.to_thread.run_sync(
-            render, registry, request.headers.get("accept"), names
-        )
-        return Response(body, media_type=content_type)
-
-    # First in the table: the proxy has catch-all pass-through routes.
-    app.router.routes.insert(0, Route(path, metrics, methods=["GET"]))
-    return True
 
 
 def _proxy_app() -> Any:
@@ -61,14 +35,41 @@ def _proxy_app() -> Any:
     return app
 
 
-def _start() -> Instrumentation:
-    # The proxy appends ``callback`` to litellm.callbacks itself.
-    instrumentation = instrument(register=False)
-    app = _proxy_app()
-    if app is not None and mount_metrics(app, instrumentation):
-        _log.info("otel_litellm: serving %s on the LiteLLM proxy", METRICS_PATH)
-    return instrumentation
+def _settle_later(owner: LiteLLMInstrumentor) -> None:
+    """Re-read LiteLLM's settings once the proxy has read the rest of its config.
+
+    The proxy loads its config on its event loop and imports this module in the
+    middle of ``litellm_settings``; the loop runs this callback at its next turn,
+    after the settings block is done and before any request is served.
+    """
+
+    def settle() -> None:
+        try:
+            owner.settle()
+        except Exception:
+            _log.exception("otel_litellm: applying the proxy's Prometheus settings failed")
+
+    try:
+        asyncio.get_running_loop().call_soon(settle)
+    except RuntimeError:  # no loop: imported outside the proxy's start-up
+        settle()
 
 
-instrumentation = _start()
-callback = instrumentation.callback
+def _start() -> Any:
+    try:
+        # The proxy appends ``callback`` to litellm.callbacks itself.
+        instrumentation = instrument(register=False)
+        owner = LiteLLMInstrumentor()
+        app = _proxy_app()
+        if app is not None and owner.mount(app, METRICS_PATH):
+            _log.info("otel_litellm: serving %s on the LiteLLM proxy", METRICS_PATH)
+        _settle_later(owner)
+        return instrumentation.callback
+    except Exception:
+        _log.exception("otel_litellm: not instrumenting this proxy; it runs without our metrics")
+        from litellm.integrations.custom_logger import CustomLogger
+
+        return CustomLogger()
+
+
+callback = _start()

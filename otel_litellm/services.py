@@ -4,9 +4,8 @@ LiteLLM's ``ServiceLogging`` forwards service events only to the string
 ``"prometheus_system"``, Datadog and its own OTel loggers; a ``CustomLogger`` in
 ``litellm.service_callback`` hears nothing.  Every service event (sync ones too, which
 LiteLLM dispatches to the async hooks) passes through
-``ServiceLogging.async_service_success_hook`` / ``async_service_failure_hook``, so,
-like the OTel contrib instrumentations, otel_litellm wraps those two methods on the
-class and restores them when the last recorder stops (``uninstrument()``).
+``ServiceLogging.async_service_success_hook`` / ``async_service_failure_hook``, which
+the lifecycle owner wraps (``otel_litellm.patches``) and calls this recorder from.
 
 What is recorded mirrors LiteLLM's ``PrometheusServicesLogger``: a success observes the
 latency and counts a request, and sets the size gauge from ``event_metadata``; a
@@ -15,12 +14,8 @@ failure counts a request and a failure labelled with the error's class and the c
 
 from __future__ import annotations
 
-import functools
-import inspect
-import logging
 import math
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from otel_litellm.instruments import Instruments
 from otel_litellm.service_spec import (
@@ -36,15 +31,7 @@ from otel_litellm.service_spec import (
     size_name,
 )
 
-_log = logging.getLogger("otel_litellm")
-
 LITELLM_SETTING = "prometheus_system"  # LiteLLM's own switch for these families
-_HOOKS = ("async_service_success_hook", "async_service_failure_hook")
-
-# One recorder at a time, as there is one instrument() at a time: a forked worker's
-# fresh setup replaces the one it inherited without stopping it.
-_recorder: ServiceRecorder | None = None
-_originals: dict[str, Callable[..., Any]] = {}
 
 
 class ServiceRecorder:
@@ -58,19 +45,6 @@ class ServiceRecorder:
     def __init__(self, instruments: Instruments, enabled: bool | None = None) -> None:
         self.instruments = instruments
         self.enabled = enabled
-
-    def start(self) -> ServiceRecorder:
-        global _recorder
-        if not _originals:
-            _install()
-        _recorder = self
-        return self
-
-    def stop(self) -> None:
-        global _recorder
-        if _recorder is self:
-            _recorder = None
-            _uninstall()
 
     def active(self) -> bool:
         if self.enabled is not None:
@@ -110,64 +84,6 @@ def _base(service: str) -> dict[str, str]:
     return base
 
 
-def _service_value(service: object) -> str:
+def service_value(service: object) -> str:
+    """The service name LiteLLM passes, an enum or a string."""
     return str(getattr(service, "value", service))
-
-
-def _notify(hook: str, arguments: Mapping[str, Any]) -> None:
-    recorder = _recorder
-    try:
-        if recorder is None or not recorder.active():
-            return
-        service = _service_value(arguments.get("service"))
-        if hook == "async_service_success_hook":
-            recorder.success(service, arguments.get("duration"), arguments.get("event_metadata"))
-        else:
-            recorder.failure(service, arguments.get("error"), arguments.get("call_type"))
-    except Exception as error:  # LiteLLM's service call must never see ours
-        _log.warning("otel_litellm: service event not recorded: %s", error)
-
-
-def _wrap(hook: str, original: Callable[..., Any]) -> Callable[..., Any]:
-    signature = inspect.signature(original)
-
-    @functools.wraps(original)
-    async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            # LiteLLM calls these with keywords; bind only when it did not.
-            arguments = signature.bind(self, *args, **kwargs).arguments if args else kwargs
-        except TypeError:
-            arguments = {}
-        _notify(hook, arguments)
-        return await original(self, *args, **kwargs)
-
-    wrapper.__otel_litellm_wrapped__ = True  # type: ignore[attr-defined]
-    return wrapper
-
-
-def _service_logging() -> type:
-    from litellm._service_logger import ServiceLogging
-
-    cls: type = ServiceLogging  # litellm is untyped
-    return cls
-
-
-def _install() -> None:
-    cls = _service_logging()
-    for hook in _HOOKS:
-        original = cls.__dict__[hook]
-        _originals[hook] = original
-        setattr(cls, hook, _wrap(hook, original))
-
-
-def _uninstall() -> None:
-    cls = _service_logging()
-    for hook, original in _originals.items():
-        setattr(cls, hook, original)
-    _originals.clear()
-
-
-def installed() -> bool:
-    """Whether ServiceLogging's hooks are wrapped right now."""
-    cls = _service_logging()
-    return all(getattr(cls.__dict__[hook], "__otel_litellm_wrapped__", False) for hook in _HOOKS)

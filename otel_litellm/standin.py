@@ -10,7 +10,6 @@ instruments; a real PrometheusLogger, when registered, still wins.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from collections.abc import Callable
@@ -203,82 +202,3 @@ class PrometheusStandIn:
                 "litellm.callback.logging_failures", 1, self._labels(callback_name=callback_name)
             ),
         )
-
-
-# -- wiring the look-ups ------------------------------------------------------------
-
-_active: PrometheusStandIn | None = None
-_restore: list[Callable[[], None]] = []
-
-
-def install(stand_in: PrometheusStandIn) -> None:
-    """Make LiteLLM's PrometheusLogger look-ups fall back to ``stand_in``."""
-    global _active
-    _active = stand_in
-    if _restore:
-        return
-    try:
-        from litellm.integrations.prometheus import PrometheusLogger
-    except Exception as error:
-        _log.debug("otel_litellm: PrometheusLogger unavailable: %s", error)
-        return
-    original_get_instance = PrometheusLogger.__dict__["get_instance"]
-
-    def get_instance() -> Any:
-        return original_get_instance.__func__() or _active
-
-    PrometheusLogger.get_instance = staticmethod(get_instance)
-    _restore.append(lambda: setattr(PrometheusLogger, "get_instance", original_get_instance))
-    _wrap_function("litellm.router_strategy.budget_limiter", "get_prometheus_logger_from_callbacks")
-    _wrap_guardrail_emitter()
-
-
-def uninstall() -> None:
-    global _active
-    _active = None
-    while _restore:
-        _restore.pop()()
-
-
-def _wrap_function(module_name: str, name: str) -> None:
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as error:
-        _log.debug("otel_litellm: %s not importable: %s", module_name, error)
-        return
-    original = getattr(module, name, None)
-    if original is None:
-        return
-
-    def lookup() -> Any:
-        return original() or _active
-
-    setattr(module, name, lookup)
-    _restore.append(lambda: setattr(module, name, original))
-
-
-def _wrap_guardrail_emitter() -> None:
-    try:
-        from litellm.proxy.utils import ProxyLogging
-    except Exception as error:
-        _log.debug("otel_litellm: proxy utils unavailable: %s", error)
-        return
-    original = ProxyLogging.__dict__.get("_emit_guardrail_metrics")
-    if original is None:
-        return
-
-    def emit(
-        guardrail_name: Any, latency_seconds: Any, status: Any, error_type: Any, hook_type: Any
-    ) -> None:
-        original.__func__(guardrail_name, latency_seconds, status, error_type, hook_type)
-        import litellm
-        from litellm.integrations.prometheus import PrometheusLogger
-
-        real = any(isinstance(cb, PrometheusLogger) for cb in litellm.callbacks)
-        if _active is not None and not real:
-            _active._record_guardrail_metrics(
-                guardrail_name, latency_seconds, status, error_type, hook_type
-            )
-
-    ProxyLogging._emit_guardrail_metrics = staticmethod(emit)
-    _restore.append(lambda: setattr(ProxyLogging, "_emit_guardrail_metrics", original))

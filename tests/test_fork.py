@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 PARENT_REQUESTS = 5
 WORKER_REQUESTS = (2, 3)
 FAMILY = "litellm_proxy_total_requests_metric"
+BUDGET_FAMILY = "litellm_provider_remaining_budget_metric"
 
 
 def run_workload(sink: OtlpSink) -> list[dict[str, Any]]:
@@ -62,6 +63,15 @@ def test_each_worker_scrapes_only_its_own_requests(
     assert [r["scraped"] for r in parent] == [PARENT_REQUESTS + 1]
 
 
+def test_stand_in_records_into_each_workers_own_instruments(
+    forked: tuple[list[dict[str, Any]], dict[str, float]],
+) -> None:
+    """Events LiteLLM reports only to its PrometheusLogger reach the forked worker's /metrics."""
+    reports, _ = forked
+    budgets = sorted(r["budget"] for r in reports if r["who"] == "worker")
+    assert budgets == [10.0 * count - 1.0 for count in WORKER_REQUESTS]
+
+
 def test_otlp_carries_each_process_once_and_never_the_parent_twice(
     forked: tuple[list[dict[str, Any]], dict[str, float]],
 ) -> None:
@@ -81,8 +91,15 @@ def _workload() -> None:
             handle.callback.record_success(success_kwargs(team="team-fork"))
 
     def report(who: str, handle: Any) -> None:
-        scraped = value(samples(handle.metrics_url), FAMILY + "_total", team="team-fork")
-        print(json.dumps({"who": who, "scraped": scraped, "url": handle.metrics_url}), flush=True)
+        found = samples(handle.metrics_url)
+        scraped = value(found, FAMILY + "_total", team="team-fork")
+        budget = value(found, BUDGET_FAMILY, api_provider="openai")
+        print(
+            json.dumps(
+                {"who": who, "scraped": scraped, "budget": budget, "url": handle.metrics_url}
+            ),
+            flush=True,
+        )
 
     handle = otel_litellm.instrument(
         prometheus_port=0,
@@ -100,6 +117,12 @@ def _workload() -> None:
             worker = otel_litellm.active()
             assert worker is not None and worker is not handle
             record(worker, count)
+            # LiteLLM reports provider budgets only to the logger this look-up finds.
+            from litellm.integrations.prometheus import PrometheusLogger
+
+            PrometheusLogger.get_instance().track_provider_remaining_budget(
+                provider="openai", spend=1.0, budget_limit=float(10 * count)
+            )
             report("worker", worker)
             sys.exit(0)  # a normal exit: atexit handlers run, as in a real worker
         children.append(pid)

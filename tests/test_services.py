@@ -16,7 +16,7 @@ from litellm.types.services import ServiceTypes
 from prometheus_client import REGISTRY, generate_latest
 
 import otel_litellm
-from otel_litellm import services
+from otel_litellm.effects import is_wrapped
 from otel_litellm.mock_upstream import MockUpstream
 from otel_litellm.service_spec import SERVICE_METRICS, SERVICES
 from otel_litellm.spec import Kind
@@ -26,6 +26,7 @@ from tests.support.scrape import Sample, fetch, parse, value
 
 Key = tuple[str, frozenset[tuple[str, str]]]
 FAMILIES = tuple(spec.litellm_name for spec in SERVICE_METRICS)
+HOOKS = ("async_service_success_hook", "async_service_failure_hook")
 
 
 @pytest.fixture
@@ -132,17 +133,20 @@ def test_off_unless_asked(service_callback: list[Any]) -> None:
     assert not _service_samples(parse(fetch(handle.metrics_url)))
     otel_litellm.uninstrument()
 
-    otel_litellm.instrument(prometheus_port=0, services=False)
-    assert not services.installed()
+    # services=False: not even LiteLLM's own switch turns them on.
+    service_callback[:] = ["prometheus_system"]
+    handle = otel_litellm.instrument(prometheus_port=0, services=False)
+    assert handle.metrics_url is not None and handle.services is None
+    asyncio.run(_events(ServiceLogging()))
+    assert not _service_samples(parse(fetch(handle.metrics_url)))
 
 
 def test_uninstrument_restores_service_logging(service_callback: list[Any]) -> None:
-    originals = {hook: ServiceLogging.__dict__[hook] for hook in services._HOOKS}
+    originals = {hook: ServiceLogging.__dict__[hook] for hook in HOOKS}
     otel_litellm.instrument(prometheus_port=0, services=True)
-    assert services.installed()
+    assert all(is_wrapped(ServiceLogging, hook) for hook in HOOKS)
     otel_litellm.uninstrument()
-    assert not services.installed()
-    assert {hook: ServiceLogging.__dict__[hook] for hook in services._HOOKS} == originals
+    assert {hook: ServiceLogging.__dict__[hook] for hook in HOOKS} == originals
 
 
 def test_semconv_naming_has_the_service_as_attribute(service_callback: list[Any]) -> None:

@@ -1,0 +1,178 @@
+"""The places in LiteLLM that report only to its own PrometheusLogger, and our wrappers.
+
+LiteLLM reports router cooldowns, guardrail runs, provider budgets, team membership,
+managed batches and files, the spend-capture job and service health (redis, postgres,
+the circuit breaker ...) to its own loggers only: found with ``isinstance`` or
+``PrometheusLogger.get_instance()``, or reached through ``ServiceLogging``.  Each row
+below wraps one of those places.  Every wrapper resolves the current
+:class:`~otel_litellm.setup.Instrumentation` when it runs, so a fork or a
+reconfiguration changes one pointer; none of them lets an exception reach LiteLLM.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from otel_litellm.effects import Wrap
+from otel_litellm.hooks import cooldown_deployment
+from otel_litellm.services import service_value
+
+if TYPE_CHECKING:
+    from otel_litellm.setup import Instrumentation
+
+_log = logging.getLogger("otel_litellm")
+
+Current = Callable[[], "Instrumentation | None"]
+
+
+def _arguments(wrapped: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Mapping[str, Any]:
+    """The call's arguments by name (LiteLLM mostly passes keywords)."""
+    if not args:
+        return kwargs
+    try:
+        return inspect.signature(wrapped).bind_partial(*args, **kwargs).arguments
+    except (TypeError, ValueError):
+        return kwargs
+
+
+def _report(what: str, error: Exception) -> None:
+    _log.warning("otel_litellm: %s not recorded: %s: %s", what, type(error).__name__, error)
+
+
+class Wrappers:
+    """The wrapper functions, bound to the resolver of the current Instrumentation."""
+
+    def __init__(self, current: Current) -> None:
+        self.current = current
+
+    def or_stand_in(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        """A PrometheusLogger look-up: LiteLLM's own logger wins; else our stand-in."""
+        found = wrapped(*args, **kwargs)
+        if found is not None:
+            return found
+        active = self.current()
+        return active.stand_in if active is not None else None
+
+    def cooldown(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        try:
+            active = self.current()
+            if active is not None:
+                called = _arguments(wrapped, args, kwargs)
+                deployment = cooldown_deployment(
+                    called["litellm_router_instance"], called["deployment_id"]
+                )
+                if deployment is not None:
+                    active.callback.record_cooldown(
+                        *deployment, str(called.get("exception_status"))
+                    )
+        except Exception as error:
+            _report("cooldown event", error)
+        return wrapped(*args, **kwargs)
+
+    def guardrail(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        result = wrapped(*args, **kwargs)
+        try:
+            active = self.current()
+            if active is not None and not _litellm_prometheus_registered():
+                called = _arguments(wrapped, args, kwargs)
+                active.stand_in._record_guardrail_metrics(
+                    called.get("guardrail_name"),
+                    called.get("latency_seconds"),
+                    called.get("status"),
+                    called.get("error_type"),
+                    called.get("hook_type"),
+                )
+        except Exception as error:
+            _report("guardrail run", error)
+        return result
+
+    def service_success(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        try:
+            recorder = self._services()
+            if recorder is not None:
+                called = _arguments(wrapped, args, kwargs)
+                recorder.success(
+                    service_value(called.get("service")),
+                    called.get("duration"),
+                    called.get("event_metadata"),
+                )
+        except Exception as error:
+            _report("service event", error)
+        return wrapped(*args, **kwargs)
+
+    def service_failure(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        try:
+            recorder = self._services()
+            if recorder is not None:
+                called = _arguments(wrapped, args, kwargs)
+                recorder.failure(
+                    service_value(called.get("service")),
+                    called.get("error"),
+                    called.get("call_type"),
+                )
+        except Exception as error:
+            _report("service event", error)
+        return wrapped(*args, **kwargs)
+
+    def breaker(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        try:
+            recorder = self._services()
+            record = getattr(recorder, "breaker", None)
+            if record is not None:
+                called = _arguments(wrapped, args, kwargs)
+                record(called.get("transitions_to"), called.get("failure_class"))
+        except Exception as error:
+            _report("circuit breaker event", error)
+        return wrapped(*args, **kwargs)
+
+    def _services(self) -> Any:
+        active = self.current()
+        recorder = active.services if active is not None else None
+        return recorder if recorder is not None and recorder.active() else None
+
+
+def _litellm_prometheus_registered() -> bool:
+    import litellm
+    from litellm.integrations.prometheus import PrometheusLogger
+
+    return any(isinstance(callback, PrometheusLogger) for callback in litellm.callbacks)
+
+
+@dataclass(frozen=True)
+class Patch:
+    module: str
+    path: str
+    wrapper: str  # a Wrappers method
+
+
+PATCHES: tuple[Patch, ...] = (
+    Patch("litellm.router_utils.cooldown_handlers", "router_cooldown_event_callback", "cooldown"),
+    Patch("litellm.integrations.prometheus", "PrometheusLogger.get_instance", "or_stand_in"),
+    Patch(
+        "litellm.router_strategy.budget_limiter",
+        "get_prometheus_logger_from_callbacks",
+        "or_stand_in",
+    ),
+    Patch("litellm.proxy.utils", "ProxyLogging._emit_guardrail_metrics", "guardrail"),
+    Patch(
+        "litellm._service_logger",
+        "ServiceLogging.async_service_success_hook",
+        "service_success"
+    ),
+    Patch(
+        "litellm._service_logger",
+        "ServiceLogging.async_service_failure_hook",
+        "service_failure"
+    ),
+    # LiteLLM 1.108+: the redis circuit breaker reports through this hook.
+    Patch("litellm._service_logger", "ServiceLogging.redis_breaker_hook", "breaker"),
+)
+
+
+def litellm_wraps(current: Current) -> list[Wrap]:
+    wrappers = Wrappers(current)
+    return [Wrap(patch.module, patch.path, getattr(wrappers, patch.wrapper)) for patch in PATCHES]
