@@ -94,6 +94,8 @@ class LiteLLMPrometheusMetricReader(PrometheusMetricReader):  # type: ignore[mis
         if self._capturing:
             self._captured = metrics_data
             return
+        if metrics_data is not None:  # the direct writer cleans label values as it writes
+            metrics_data = _clean_label_values(metrics_data)
         super()._receive_metrics(metrics_data, timeout_millis, **kwargs)
 
     def _one_stream_per_family(self, data: MetricsData) -> MetricsData:
@@ -116,18 +118,7 @@ class LiteLLMPrometheusMetricReader(PrometheusMetricReader):  # type: ignore[mis
         if len(kept) == sum(1 for _ in _metrics(data)):
             return data
         self._note_shadowed(m.name for m in _metrics(data) if id(m) not in kept)
-        return MetricsData(
-            resource_metrics=[
-                replace(
-                    rm,
-                    scope_metrics=[
-                        replace(sm, metrics=[m for m in sm.metrics if id(m) in kept])
-                        for sm in rm.scope_metrics
-                    ],
-                )
-                for rm in data.resource_metrics
-            ]
-        )
+        return _map_metrics(data, lambda m: m if id(m) in kept else None)
 
     def _note_shadowed(self, names: Iterable[str]) -> None:
         for name in names:
@@ -138,10 +129,6 @@ class LiteLLMPrometheusMetricReader(PrometheusMetricReader):  # type: ignore[mis
                     "has; /metrics shows that one, OTLP both",
                     name,
                 )
-
-    def _check_value(self, value: Any) -> str:
-        # The prometheus_client path's label values, cleaned as the direct writer's are.
-        return exposition.clean_value(super()._check_value(value))
 
     def render(self, openmetrics: bool = False, names: Collection[str] | None = None) -> bytes:
         """Collect now and write the exposition directly (see otel_litellm.exposition).
@@ -164,6 +151,42 @@ def _metrics(data: MetricsData) -> Iterator[Metric]:
     for resource_metrics in data.resource_metrics:
         for scope_metrics in resource_metrics.scope_metrics:
             yield from scope_metrics.metrics
+
+
+def _clean_label_values(data: MetricsData) -> MetricsData:
+    """``data`` with string attribute values as :func:`exposition.clean_value` leaves
+    them, for prometheus_client, which writes them as they are."""
+
+    def clean(point: Any) -> Any:
+        attributes = point.attributes or {}
+        if all(not isinstance(v, str) or v.isprintable() for v in attributes.values()):
+            return point
+        cleaned = {
+            k: exposition.clean_value(v) if isinstance(v, str) else v for k, v in attributes.items()
+        }
+        return replace(point, attributes=cleaned)
+
+    def clean_metric(metric: Metric) -> Metric:
+        points = [clean(point) for point in metric.data.data_points]
+        return replace(metric, data=replace(metric.data, data_points=points))  # type: ignore[arg-type]
+
+    return _map_metrics(data, clean_metric)
+
+
+def _map_metrics(data: MetricsData, change: Callable[[Metric], Metric | None]) -> MetricsData:
+    """``data`` with each metric changed, or left out where ``change`` gives None."""
+    return MetricsData(
+        resource_metrics=[
+            replace(
+                rm,
+                scope_metrics=[
+                    replace(sm, metrics=[c for c in map(change, sm.metrics) if c is not None])
+                    for sm in rm.scope_metrics
+                ],
+            )
+            for rm in data.resource_metrics
+        ]
+    )
 
 
 _readers_by_registry: weakref.WeakValueDictionary[int, LiteLLMPrometheusMetricReader] = (
