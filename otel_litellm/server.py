@@ -13,6 +13,7 @@ import contextlib
 import gzip
 import hmac
 import http.client
+import io
 import logging
 import socket
 import sys
@@ -21,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, BinaryIO
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client import CollectorRegistry
@@ -219,7 +220,7 @@ class _LimitedReader:
     """The request stream, giving each request head at most ``budget`` bytes and
     ``seconds`` (a client trickling its headers a byte at a time gets no longer)."""
 
-    def __init__(self, stream: BinaryIO, budget: int, seconds: float) -> None:
+    def __init__(self, stream: io.BufferedReader, budget: int, seconds: float) -> None:
         self._stream = stream
         self._budget = budget
         self._seconds = seconds
@@ -230,12 +231,22 @@ class _LimitedReader:
         self._deadline = time.monotonic() + self._seconds
 
     def readline(self, size: int = -1) -> bytes:
-        if self._remaining <= 0:
+        limit = self._remaining if size < 0 else min(size, self._remaining)
+        if limit <= 0:
             # http.server answers this with 431 while reading headers.
             raise http.client.LineTooLong("request head")
-        if time.monotonic() > self._deadline:
-            raise TimeoutError("request head too slow")  # http.server closes the connection
-        line = self._stream.readline(self._remaining if size < 0 else min(size, self._remaining))
+        line = b""
+        # Chunk by chunk, so a head trickled a byte at a time meets the deadline too.
+        while len(line) < limit:
+            if time.monotonic() > self._deadline:
+                raise TimeoutError("request head too slow")  # http.server closes the connection
+            chunk = self._stream.peek(1)[: limit - len(line)]
+            if not chunk:
+                break
+            end = chunk.find(b"\n")
+            line += self._stream.read(end + 1 if end >= 0 else len(chunk))
+            if end >= 0:
+                break
         self._remaining -= len(line)
         return line
 
@@ -312,25 +323,26 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _EveryMinute:
-    """A warning at most once a minute, with the count of those held back."""
+    """True at most once a minute: a flood of one event writes one line a minute."""
 
     def __init__(self) -> None:
         self._last = float("-inf")
-        self._held = 0
         self._lock = threading.Lock()
 
-    def warn(self, message: str, *args: object) -> None:
+    def due(self) -> bool:
         with self._lock:
             now = time.monotonic()
             if now - self._last < 60:
-                self._held += 1
-                return
-            held, self._held, self._last = self._held, 0, now
-        _log.warning(message + " (%d more since the last such line)", *args, held)
+                return False
+            self._last = now
+            return True
 
 
 class _MetricsHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default of 5 makes a burst of scrapers (or of idle sockets) wait
+    # out one-second SYN retransmits; the connection limit is what bounds descriptors.
+    request_queue_size = 128
 
     def __init__(
         self,
@@ -376,10 +388,10 @@ class _MetricsHTTPServer(ThreadingHTTPServer):
                 victim.shutdown(socket.SHUT_RDWR)
         if not admitted:
             self.shutdown_request(request)
-        if victim is not None or not admitted:
-            self._limit_log.warn(
-                "otel_litellm: metrics endpoint at its limit of %d connections "
-                "(%d idle ones closed, %d new ones refused so far)",
+        if (victim is not None or not admitted) and self._limit_log.due():
+            _log.warning(
+                "otel_litellm: the metrics endpoint reached its limit of %d connections "
+                "(max_connections); so far %d idle connections closed, %d new ones refused",
                 self.limits.max_connections,
                 self.evicted_connections,
                 self.refused_connections,

@@ -45,8 +45,8 @@ def test_openmetrics_variant_ends_with_eof_and_types_the_family(instrumented: An
 
 # Each breaks a line for some reader (str.splitlines, editors, log shippers) or acts on a
 # terminal; the last three are the format's own escapes and must survive as such.
-NASTY = "cr\rnul\x00ls\u2028ps\u2029esc\x1bnel\x85vt\x0bend\"quote\\back\nnewline"
-CLEANED = "cr\ufffdnul\ufffdls\ufffdps\ufffdesc\ufffdnel\ufffdvt\ufffdend\"quote\\back\nnewline"
+NASTY = 'cr\rnul\x00ls\u2028ps\u2029esc\x1bnel\x85vt\x0bend"quote\\back\nnewline'
+CLEANED = 'cr\ufffdnul\ufffdls\ufffdps\ufffdesc\ufffdnel\ufffdvt\ufffdend"quote\\back\nnewline'
 OPENMETRICS = "application/openmetrics-text; version=1.0.0"
 
 
