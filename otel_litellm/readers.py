@@ -121,14 +121,14 @@ class LiteLLMPrometheusMetricReader(PrometheusMetricReader):  # type: ignore[mis
         return _map_metrics(data, lambda m: m if id(m) in kept else None)
 
     def _note_shadowed(self, names: Iterable[str]) -> None:
-        for name in names:
-            if name not in self._shadowed:
-                self._shadowed.add(name)
-                _log.info(
-                    "otel_litellm: %s renders as a Prometheus family another metric already "
-                    "has; /metrics shows that one, OTLP both",
-                    name,
-                )
+        new = set(names) - self._shadowed
+        if new:
+            self._shadowed |= new
+            _log.info(
+                "otel_litellm: %s render as Prometheus families other metrics already have; "
+                "/metrics shows those, OTLP both",
+                ", ".join(sorted(new)),
+            )
 
     def render(self, openmetrics: bool = False, names: Collection[str] | None = None) -> bytes:
         """Collect now and write the exposition directly (see otel_litellm.exposition).

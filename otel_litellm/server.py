@@ -154,8 +154,8 @@ def render(
                 with state.guard:
                     if state.flights.get(key) is flight:
                         del state.flights[key]
-    if flight.error is not None:
-        raise flight.error
+    if flight.error is not None:  # the leader raised it; the scrapes it served fail too
+        raise RuntimeError("the shared render failed") from flight.error
     return flight.body, content_type
 
 
