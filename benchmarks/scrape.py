@@ -9,9 +9,12 @@ one) with the children set through the logger's own metric objects; ours is
 ``instrument()`` with its Prometheus reader, recorded by name.
 
 One fresh process per measurement.  A scrape is the text exposition a plain
-``GET /metrics`` returns, rendered in-process (no HTTP).
+``GET /metrics`` returns, rendered in-process (no HTTP).  With ``--parallel N``,
+N clients instead ``GET /metrics`` at once from the SDK metrics server, and the wall
+time until the last has its full body is set against one render's.
 
     python -m benchmarks.scrape --impl otel_litellm --series 10000
+    python -m benchmarks.scrape --impl otel_litellm --series 10000 --parallel 50
 """
 
 from __future__ import annotations
@@ -97,13 +100,77 @@ def measure(impl: str, series: int, scrapes: int) -> dict[str, Any]:
     }
 
 
+def measure_parallel(series: int, clients: int) -> dict[str, Any]:
+    import http.client
+    import threading
+
+    import otel_litellm
+    from otel_litellm import server as endpoint
+
+    scrape = fill_otel(series)
+    handle = otel_litellm.active()
+    assert handle is not None and handle.prometheus_reader is not None
+    scrape()  # warm-up
+    single = []
+    for _ in range(3):
+        started = time.perf_counter()
+        scrape()
+        single.append((time.perf_counter() - started) * 1e3)
+    server = endpoint.MetricsServer(handle.prometheus_reader.registry, 0)
+    latencies: list[float] = []
+    renders = 0
+    render_now = endpoint._render_now
+
+    def counted(*args: Any) -> bytes:
+        nonlocal renders
+        renders += 1
+        return render_now(*args)
+
+    endpoint._render_now = counted  # type: ignore[assignment]
+
+    def get() -> None:
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=600)
+        started = time.perf_counter()
+        connection.request("GET", "/metrics")
+        response = connection.getresponse()
+        response.read()
+        latencies.append((time.perf_counter() - started) * 1e3)
+        connection.close()
+
+    threads = [threading.Thread(target=get) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    total = (time.perf_counter() - started) * 1e3
+    server.close()
+    return {
+        "series": series,
+        "clients": clients,
+        "answered": len(latencies),
+        "render_ms": statistics.median(single),
+        "all_answered_ms": total,
+        "per_scrape_median_ms": statistics.median(latencies),
+        "renders_worth": total / statistics.median(single),
+        "renders": renders,
+        "body_bytes": len(scrape()),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--impl", choices=("otel_litellm", "prometheus"), required=True)
     parser.add_argument("--series", type=int, required=True)
     parser.add_argument("--scrapes", type=int, default=5)
+    parser.add_argument("--parallel", type=int, default=0, help="concurrent HTTP scrapes")
     args = parser.parse_args()
-    report(measure(args.impl, args.series, args.scrapes))
+    if args.parallel:
+        if args.impl != "otel_litellm":
+            parser.error("--parallel measures otel_litellm's metrics server")
+        report(measure_parallel(args.series, args.parallel))
+    else:
+        report(measure(args.impl, args.series, args.scrapes))
 
 
 if __name__ == "__main__":

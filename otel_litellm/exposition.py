@@ -7,6 +7,9 @@ Here each point's label set is formatted once and every line reuses it; the
 output is the same exposition (label order aside).  Metrics this module cannot
 express exactly (real units, exponential histograms) make it decline, and the
 caller falls back to the reader's prometheus_client path.
+
+Both paths share :func:`family_name` and :func:`clean_value`, so they agree on
+which family a metric lands in and on what a label value may contain.
 """
 
 from __future__ import annotations
@@ -14,22 +17,33 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
+# The exporter's own naming rules, so both rendering paths name a family alike.
+from opentelemetry.exporter.prometheus._mapping import map_unit, sanitize_full_name
 from opentelemetry.sdk.metrics.export import Gauge, Histogram, Metric, MetricsData, Sum
 
-_NAME_INVALID = re.compile(r"[^a-zA-Z0-9:]+")
 _LABEL_INVALID = re.compile(r"[^a-zA-Z0-9]+")
 _label_names: dict[str, str] = {}
+# Characters a line-oriented reader takes as a line break (str.splitlines, editors,
+# log shippers) or a terminal acts on; the formats have no escape for them.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 
 
 class Unsupported(Exception):
     """The data holds something only the prometheus_client path renders exactly."""
 
 
-def render(data: MetricsData, openmetrics: bool = False) -> bytes:
-    """The exposition of ``data``; raises :class:`Unsupported` when it cannot be exact."""
+def render(
+    data: MetricsData, openmetrics: bool = False, names: Collection[str] | None = None
+) -> bytes:
+    """The exposition of ``data``; raises :class:`Unsupported` when it cannot be exact.
+
+    ``names`` (a scrape's ``name[]``) keeps the families named, whole, and the samples
+    named (``x_bucket``, ``x_total``), as prometheus_client's ``restricted_registry``.
+    """
     families: dict[str, tuple[str, str, list[Metric]]] = {}
     for resource_metrics in data.resource_metrics:
         for scope_metrics in resource_metrics.scope_metrics:
@@ -42,34 +56,56 @@ def render(data: MetricsData, openmetrics: bool = False) -> bytes:
     lines: list[str] = []
     for name, (kind, description, metrics) in families.items():
         sample = name + "_total" if kind == "counter" else name
+        selected: Iterator[str] = (
+            line for metric in metrics for line in _samples(metric, sample, name)
+        )
+        if names is not None and name not in names:
+            selected = (line for line in selected if _sample_name(line) in names)
+        first = next(selected, None)
+        if first is None and names is not None:
+            continue
         header = name if openmetrics else sample
         lines.append(f"# HELP {header} {_escape_help(description)}")
         lines.append(f"# TYPE {header} {kind}")
-        for metric in metrics:
-            lines.extend(_samples(metric, sample, name))
+        if first is not None:
+            lines.append(first)
+            lines.extend(selected)
     if openmetrics:
         lines.append("# EOF")
     lines.append("")
     return "\n".join(lines).encode()
 
 
+def family_name(metric: Metric) -> str:
+    """The Prometheus family ``metric`` renders as (the OTel exporter's rule: a counter
+    loses ``_total``, a unit adds its suffix)."""
+    name = str(sanitize_full_name(metric.name))
+    data = metric.data
+    if isinstance(data, Sum) and data.is_monotonic and name.endswith("_total"):
+        name = name[: -len("_total")]
+    unit = str(map_unit(metric.unit or ""))
+    if unit and not name.endswith("_" + unit):
+        name += "_" + unit
+    return name
+
+
 def _family(metric: Metric) -> tuple[str, str]:
-    unit = metric.unit or ""
-    if unit not in ("", "1") and not (unit.startswith("{") and unit.endswith("}")):
-        raise Unsupported(f"{metric.name} has unit {unit!r}")
-    name = _NAME_INVALID.sub("_", metric.name)
-    if name[:1].isdigit():
-        name = "_" + name[1:]
+    if map_unit(metric.unit or ""):
+        raise Unsupported(f"{metric.name} has unit {metric.unit!r}")
+    name = family_name(metric)
     data = metric.data
     if isinstance(data, Sum):
-        if data.is_monotonic:
-            return (name[: -len("_total")] if name.endswith("_total") else name), "counter"
-        return name, "gauge"
+        return name, "counter" if data.is_monotonic else "gauge"
     if isinstance(data, Gauge):
         return name, "gauge"
     if isinstance(data, Histogram):
         return name, "histogram"
     raise Unsupported(f"{metric.name} is a {type(data).__name__}")
+
+
+def _sample_name(line: str) -> str:
+    end = line.find("{")
+    return line[:end] if end >= 0 else line[: line.find(" ")]
 
 
 def _samples(metric: Metric, sample: str, name: str) -> Iterator[str]:
@@ -106,7 +142,15 @@ def _labels(attributes: Mapping[str, Any] | None) -> str:
     return "{" + ",".join(parts) + "}"
 
 
+def clean_value(text: str) -> str:
+    """``text`` with line breaks other than LF and control characters replaced (U+FFFD)."""
+    if text.isprintable():  # the common case, checked in C
+        return text
+    return _UNSAFE.sub(REPLACEMENT, text)
+
+
 def _escape_value(text: str) -> str:
+    text = clean_value(text)
     if "\\" in text or '"' in text or "\n" in text:
         return text.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
     return text

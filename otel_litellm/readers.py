@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics.export import (
+    Metric,
     MetricExporter,
     MetricExportResult,
     MetricReader,
@@ -49,6 +51,7 @@ class LiteLLMPrometheusMetricReader(PrometheusMetricReader):  # type: ignore[mis
     ) -> None:
         self._capturing = False
         self._captured: MetricsData | None = None
+        self._shadowed: set[str] = set()
         self._scope_info = scope_info
         self._target_info = target_info
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
@@ -87,13 +90,47 @@ class LiteLLMPrometheusMetricReader(PrometheusMetricReader):  # type: ignore[mis
         self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
     ) -> None:
         if metrics_data is not None:
-            metrics_data = self._rewrite(metrics_data)
+            metrics_data = self._one_stream_per_family(self._rewrite(metrics_data))
         if self._capturing:
             self._captured = metrics_data
             return
+        if metrics_data is not None:  # the direct writer cleans label values as it writes
+            metrics_data = _clean_label_values(metrics_data)
         super()._receive_metrics(metrics_data, timeout_millis, **kwargs)
 
-    def render(self, openmetrics: bool = False) -> bytes:
+    def _one_stream_per_family(self, data: MetricsData) -> MetricsData:
+        """Keep one metric per Prometheus family name.
+
+        Two streams landing in one family make an invalid exposition: prometheus_client
+        writes a second HELP line, or fills one stream's label names with the other's
+        values, and a family holding both would double every ``sum()``.  In the ``both``
+        naming the semantic ``litellm.deployment.state`` renders as LiteLLM's
+        ``litellm_deployment_state``: the stream named exactly as its family (LiteLLM's,
+        renamed by its View) keeps it; the other still goes to OTLP readers.
+        """
+        winners: dict[str, Metric] = {}
+        for metric in _metrics(data):
+            family = exposition.family_name(metric)
+            held = winners.get(family)
+            if held is None or (held.name != family and metric.name == family):
+                winners[family] = metric
+        kept = {id(metric) for metric in winners.values()}
+        if len(kept) == sum(1 for _ in _metrics(data)):
+            return data
+        self._note_shadowed(m.name for m in _metrics(data) if id(m) not in kept)
+        return _map_metrics(data, lambda m: m if id(m) in kept else None)
+
+    def _note_shadowed(self, names: Iterable[str]) -> None:
+        new = set(names) - self._shadowed
+        if new:
+            self._shadowed |= new
+            _log.info(
+                "otel_litellm: %s render as Prometheus families other metrics already have; "
+                "/metrics shows those, OTLP both",
+                ", ".join(sorted(new)),
+            )
+
+    def render(self, openmetrics: bool = False, names: Collection[str] | None = None) -> bytes:
         """Collect now and write the exposition directly (see otel_litellm.exposition).
 
         Raises ``exposition.Unsupported`` where only the prometheus_client path is exact:
@@ -107,7 +144,49 @@ class LiteLLMPrometheusMetricReader(PrometheusMetricReader):  # type: ignore[mis
             data = self._captured
         finally:
             self._capturing, self._captured = False, None
-        return exposition.render(data or MetricsData(resource_metrics=[]), openmetrics)
+        return exposition.render(data or MetricsData(resource_metrics=[]), openmetrics, names)
+
+
+def _metrics(data: MetricsData) -> Iterator[Metric]:
+    for resource_metrics in data.resource_metrics:
+        for scope_metrics in resource_metrics.scope_metrics:
+            yield from scope_metrics.metrics
+
+
+def _clean_label_values(data: MetricsData) -> MetricsData:
+    """``data`` with string attribute values as :func:`exposition.clean_value` leaves
+    them, for prometheus_client, which writes them as they are."""
+
+    def clean(point: Any) -> Any:
+        attributes = point.attributes or {}
+        if all(not isinstance(v, str) or v.isprintable() for v in attributes.values()):
+            return point
+        cleaned = {
+            k: exposition.clean_value(v) if isinstance(v, str) else v for k, v in attributes.items()
+        }
+        return replace(point, attributes=cleaned)
+
+    def clean_metric(metric: Metric) -> Metric:
+        points = [clean(point) for point in metric.data.data_points]
+        return replace(metric, data=replace(metric.data, data_points=points))  # type: ignore[arg-type]
+
+    return _map_metrics(data, clean_metric)
+
+
+def _map_metrics(data: MetricsData, change: Callable[[Metric], Metric | None]) -> MetricsData:
+    """``data`` with each metric changed, or left out where ``change`` gives None."""
+    return MetricsData(
+        resource_metrics=[
+            replace(
+                rm,
+                scope_metrics=[
+                    replace(sm, metrics=[c for c in map(change, sm.metrics) if c is not None])
+                    for sm in rm.scope_metrics
+                ],
+            )
+            for rm in data.resource_metrics
+        ]
+    )
 
 
 _readers_by_registry: weakref.WeakValueDictionary[int, LiteLLMPrometheusMetricReader] = (

@@ -1,25 +1,33 @@
 """A small HTTP server for ``/metrics`` and ``/health`` on its own thread.
 
-Rendering runs on the server's threads, never on an application event loop.
-Optional bearer-token or basic authentication is checked in constant time.
+Rendering runs on the server's threads, never on an application event loop, and
+concurrent scrapes share one render.  Optional bearer-token or basic authentication
+is checked in constant time as soon as the headers are in.  Idle connections time
+out, open connections and request heads are capped (:class:`ConnectionLimits`).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import hmac
+import http.client
+import io
 import logging
-import os
+import socket
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import Metric
 
 from otel_litellm import exposition
 from otel_litellm.readers import reader_for
@@ -58,55 +66,213 @@ class EndpointAuth:
         return False
 
 
-# Renders are serialized: concurrent scrapers never render in parallel (each render
-# holds the GIL for its whole length), and a render that started no more than
-# SCRAPE_CACHE_SECONDS before a scrape arrived is served again instead of repeated.
-SCRAPE_CACHE_SECONDS = float(os.environ.get("OTEL_LITELLM_SCRAPE_CACHE_SECONDS") or 0)
-_render_lock = threading.Lock()
-_rendered: dict[tuple[int, str, tuple[str, ...]], tuple[float, bytes]] = {}
+class _Flight:
+    """One render of one registry in one format, and the scrapes waiting for it."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.started = time.monotonic()
+        self.done = threading.Event()
+        self.body = b""
+        self.error: BaseException | None = None
+
+    def serves(self, registry: CollectorRegistry, arrived: float, max_age: float) -> bool:
+        if self.registry is not registry or self.error is not None:
+            return False
+        return not self.done.is_set() or self.started >= arrived - max_age
+
+
+class RenderState:
+    """Everything renders share: replaced whole after a fork (see :func:`after_fork`).
+
+    ``render_lock``: one render at a time, since a render holds the GIL for its whole
+    length and the reader's capture is not re-entrant.  ``flights``: the latest render
+    per format, at most one each, so concurrent scrapes share it.
+    """
+
+    def __init__(self) -> None:
+        self.render_lock = threading.Lock()
+        self.guard = threading.Lock()
+        self.flights: dict[str, _Flight] = {}
+
+
+_state = RenderState()
+
+
+def after_fork() -> None:
+    """Give a forked child fresh render state.
+
+    A parent thread may have held the render lock, or led a render others wait for,
+    at the moment of the fork; in the child that thread does not exist, so neither
+    would ever be released.
+    """
+    global _state
+    _state = RenderState()
 
 
 def render(
     registry: CollectorRegistry,
     accept: str | None,
     names: list[str] | None = None,
-    max_age: float | None = None,
+    max_age: float = 0.0,
 ) -> tuple[bytes, str]:
-    """The exposition of ``registry`` in the format ``accept`` asks for."""
-    encoder, content_type = choose_encoder(accept or "")
-    max_age = SCRAPE_CACHE_SECONDS if max_age is None else max_age
-    key = (id(registry), content_type, tuple(names or ()))
+    """The exposition of ``registry`` in the format ``accept`` asks for.
+
+    A scrape that arrives while a render of the same registry and format runs waits
+    for that render and is served its result, so fifty scrapers cost one render.
+    ``max_age`` > 0 also serves a finished render that started at most that many
+    seconds before the scrape arrived.  A ``name[]`` scrape renders on its own.
+    """
+    _, content_type = choose_encoder(accept or "")
+    state = _state
+    if names:
+        with state.render_lock:
+            return _render_now(registry, content_type, names), content_type
+    # Keyed by format only: the Accept header's version and escaping are the client's
+    # to choose, and would make the table grow without bound.
+    key = "openmetrics" if _is_openmetrics(content_type) else "text"
     arrived = time.monotonic()
-    with _render_lock:
-        cached = _rendered.get(key)
-        if cached is not None and max_age > 0 and cached[0] >= arrived - max_age:
-            return cached[1], content_type
-        started = time.monotonic()
-        body = _render_direct(registry, content_type, names)
-        if body is None:
-            source = registry.restricted_registry(names) if names else registry
-            body = encoder(source)
-        if max_age > 0:
-            _rendered[key] = (started, body)
-        return body, content_type
+    with state.guard:
+        flight = state.flights.get(key)
+        leader = flight is None or not flight.serves(registry, arrived, max_age)
+        if leader:
+            flight = state.flights[key] = _Flight(registry)
+    assert flight is not None
+    if not leader:
+        flight.done.wait()
+    else:
+        try:
+            with state.render_lock:
+                flight.started = time.monotonic()
+                flight.body = _render_now(registry, content_type, None)
+        except BaseException as error:
+            flight.error = error
+            raise
+        finally:
+            flight.done.set()
+            if max_age <= 0:  # nothing may reuse it: drop the body now
+                with state.guard:
+                    if state.flights.get(key) is flight:
+                        del state.flights[key]
+    if flight.error is not None:  # the leader raised it; the scrapes it served fail too
+        raise RuntimeError("the shared render failed") from flight.error
+    return flight.body, content_type
 
 
-def _render_direct(
-    registry: CollectorRegistry, content_type: str, names: list[str] | None
-) -> bytes | None:
+def _render_now(registry: CollectorRegistry, content_type: str, names: list[str] | None) -> bytes:
     reader = reader_for(registry)
-    if reader is None or names:
-        return None
-    try:
-        return reader.render(openmetrics=content_type.startswith("application/openmetrics"))
-    except exposition.Unsupported as reason:
-        _log.debug("otel_litellm: rendering through prometheus_client: %s", reason)
-        return None
+    if reader is not None:
+        try:
+            return reader.render(_is_openmetrics(content_type), names)
+        except exposition.Unsupported as reason:
+            _log.debug("otel_litellm: rendering through prometheus_client: %s", reason)
+    encoder, _ = choose_encoder(content_type)
+    return bytes(encoder(_Selected(registry, names) if names else registry))
+
+
+def _is_openmetrics(content_type: str) -> bool:
+    return content_type.startswith("application/openmetrics")
+
+
+class _Selected:
+    """``registry`` narrowed to ``names`` as :func:`exposition.render` narrows it.
+
+    prometheus_client's own ``restricted_registry`` finds collectors by the names
+    they declared when registered, and the OTel reader declared none then."""
+
+    def __init__(self, registry: CollectorRegistry, names: list[str]) -> None:
+        self._registry = registry
+        self._names = set(names)
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in self._registry.collect():
+            if metric.name in self._names:
+                yield metric
+                continue
+            samples = [sample for sample in metric.samples if sample.name in self._names]
+            if samples:
+                narrowed = Metric(metric.name, metric.documentation, metric.type, metric.unit)
+                narrowed.samples = samples
+                yield narrowed
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """What clients may hold of the server; each limit is logged when hit.
+
+    ``timeout``: seconds a connection may sit idle before its next request line or
+    header arrives.  ``max_connections``: open connections at once; beyond it the
+    longest-idle connection still waiting for a request is closed to make room, or,
+    when none waits, the new one is closed at once.  ``max_request_bytes``: request
+    line plus headers.
+    """
+
+    timeout: float = 10.0
+    max_connections: int = 64
+    max_request_bytes: int = 64 * 1024
+
+    def __post_init__(self) -> None:
+        if self.timeout <= 0 or self.max_connections < 1 or self.max_request_bytes < 1024:
+            raise ValueError(f"unusable connection limits: {self}")
+
+
+class _LimitedReader:
+    """The request stream, giving each request head at most ``budget`` bytes and
+    ``seconds`` (a client trickling its headers a byte at a time gets no longer)."""
+
+    def __init__(self, stream: io.BufferedReader, budget: int, seconds: float) -> None:
+        self._stream = stream
+        self._budget = budget
+        self._seconds = seconds
+        self.next_request()
+
+    def next_request(self) -> None:
+        self._remaining = self._budget
+        self._deadline = time.monotonic() + self._seconds
+
+    def readline(self, size: int = -1) -> bytes:
+        limit = self._remaining if size < 0 else min(size, self._remaining)
+        if limit <= 0:
+            # http.server answers this with 431 while reading headers.
+            raise http.client.LineTooLong("request head")
+        line = b""
+        # Chunk by chunk, so a head trickled a byte at a time meets the deadline too.
+        while len(line) < limit:
+            if time.monotonic() > self._deadline:
+                raise TimeoutError("request head too slow")  # http.server closes the connection
+            chunk = self._stream.peek(1)[: limit - len(line)]
+            if not chunk:
+                break
+            end = chunk.find(b"\n")
+            line += self._stream.read(end + 1 if end >= 0 else len(chunk))
+            if end >= 0:
+                break
+        self._remaining -= len(line)
+        return line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _MetricsHTTPServer
     protocol_version = "HTTP/1.1"
+    rfile: Any
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.limits.timeout)
+        limits = self.server.limits
+        self.rfile = _LimitedReader(self.rfile, limits.max_request_bytes, limits.timeout)
+
+    def handle_one_request(self) -> None:
+        self.rfile.next_request()
+        self.server.waiting(self.connection, idle=True)
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        self.server.waiting(self.connection, idle=False)  # its request line is in
+        return super().parse_request()
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
@@ -122,7 +288,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         names = parse_qs(url.query).get("name[]")
         try:
-            body, content_type = render(self.server.registry, self.headers.get("Accept"), names)
+            body, content_type = render(
+                self.server.registry, self.headers.get("Accept"), names, self.server.max_age
+            )
         except Exception:  # a broken collector must not kill the server thread
             _log.exception("otel_litellm: rendering /metrics failed")
             self._reply(500, b"metrics collection failed\n")
@@ -154,8 +322,27 @@ class _Handler(BaseHTTPRequestHandler):
         _log.debug("metrics endpoint: " + format, *args)
 
 
+class _EveryMinute:
+    """True at most once a minute: a flood of one event writes one line a minute."""
+
+    def __init__(self) -> None:
+        self._last = float("-inf")
+        self._lock = threading.Lock()
+
+    def due(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last < 60:
+                return False
+            self._last = now
+            return True
+
+
 class _MetricsHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default of 5 makes a burst of scrapers (or of idle sockets) wait
+    # out one-second SYN retransmits; the connection limit is what bounds descriptors.
+    request_queue_size = 128
 
     def __init__(
         self,
@@ -163,15 +350,87 @@ class _MetricsHTTPServer(ThreadingHTTPServer):
         registry: CollectorRegistry,
         auth: EndpointAuth,
         health: Callable[[], bool],
+        limits: ConnectionLimits,
+        max_age: float,
     ) -> None:
         super().__init__(address, _Handler)
         self.registry = registry
         self.auth = auth
         self.health = health
+        self.limits = limits
+        self.max_age = max_age
+        self.open_connections = 0
+        self.refused_connections = 0
+        self.evicted_connections = 0
+        # Connections waiting for a request line, oldest first: the ones to give up
+        # when the limit is reached, as a scraper sends its request at once.
+        self._idle: dict[socket.socket, None] = {}
+        self._count_lock = threading.Lock()
+        self._limit_log = _EveryMinute()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        victim: socket.socket | None = None
+        with self._count_lock:
+            admitted = self.open_connections < self.limits.max_connections
+            if not admitted:
+                victim = next(iter(self._idle), None)
+                admitted = victim is not None
+                if victim is not None:
+                    del self._idle[victim]
+                    self.evicted_connections += 1
+                else:
+                    self.refused_connections += 1
+            if admitted:
+                self.open_connections += 1
+                self._idle[request] = None
+        if victim is not None:
+            with contextlib.suppress(OSError):  # its thread closes it when its read ends
+                victim.shutdown(socket.SHUT_RDWR)
+        if not admitted:
+            self.shutdown_request(request)
+        if (victim is not None or not admitted) and self._limit_log.due():
+            _log.warning(
+                "otel_litellm: the metrics endpoint reached its limit of %d connections "
+                "(max_connections); so far %d idle connections closed, %d new ones refused",
+                self.limits.max_connections,
+                self.evicted_connections,
+                self.refused_connections,
+            )
+        if admitted:
+            super().process_request(request, client_address)
+
+    def waiting(self, connection: socket.socket, idle: bool) -> None:
+        """Note whether ``connection`` waits for a request (and may be given up)."""
+        with self._count_lock:
+            if idle:
+                self._idle[connection] = None
+            else:
+                self._idle.pop(connection, None)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._count_lock:
+                self.open_connections -= 1
+                self._idle.pop(request, None)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, (OSError, http.client.HTTPException)):
+            # A scraper that hung up, timed out or sent an oversized head: routine.
+            _log.debug("otel_litellm: metrics connection from %s ended: %r", client_address, error)
+            return
+        _log.exception("otel_litellm: metrics connection from %s failed", client_address)
 
 
 class MetricsServer:
-    """Serves a registry on ``host:port`` from a daemon thread."""
+    """Serves a registry on ``host:port`` from a daemon thread.
+
+    ``scrape_cache_seconds``: a render that started at most this long before a scrape
+    arrived is served again (0: only a render still running is shared).
+    ``connection_timeout`` / ``max_connections``: see :class:`ConnectionLimits`.
+    """
 
     def __init__(
         self,
@@ -180,9 +439,18 @@ class MetricsServer:
         host: str = "127.0.0.1",
         auth: EndpointAuth | None = None,
         health: Callable[[], bool] | None = None,
+        *,
+        scrape_cache_seconds: float = 0.0,
+        connection_timeout: float = ConnectionLimits.timeout,
+        max_connections: int = ConnectionLimits.max_connections,
     ) -> None:
         self._httpd = _MetricsHTTPServer(
-            (host, port), registry, auth or EndpointAuth(), health or (lambda: True)
+            (host, port),
+            registry,
+            auth or EndpointAuth(),
+            health or (lambda: True),
+            ConnectionLimits(connection_timeout, max_connections),
+            scrape_cache_seconds,
         )
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="otel-litellm-metrics", daemon=True
@@ -200,6 +468,16 @@ class MetricsServer:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}/metrics"
+
+    @property
+    def refused_connections(self) -> int:
+        """New connections closed at once: ``max_connections`` were open, none idle."""
+        return self._httpd.refused_connections
+
+    @property
+    def evicted_connections(self) -> int:
+        """Idle connections closed to make room for a new one at ``max_connections``."""
+        return self._httpd.evicted_connections
 
     def abandon(self) -> None:
         """Close the listening socket a forked child inherited.  Its serving thread

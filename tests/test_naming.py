@@ -9,7 +9,7 @@ import pytest
 
 import otel_litellm
 from tests.support.payloads import success_kwargs
-from tests.support.scrape import names, samples, value
+from tests.support.scrape import names, parse, samples, value
 
 
 @pytest.fixture
@@ -103,3 +103,58 @@ def test_views_for_a_users_own_provider(setup: Any) -> None:
     assert {spec.litellm_name for spec in METRICS} <= renamed
     # "both" adds one semantic view per instrument, plus the GenAI token histogram.
     assert len(otel_litellm.views(naming="both")) == 2 * len(views) + 1
+
+
+def label_values(spec: Any) -> dict[str, str]:
+    """A distinct value per attribute (labels sharing an attribute share it)."""
+    attributes = {attribute: f"v-{label}" for label, attribute in spec.label_map}
+    return {label: attributes[attribute] for label, attribute in spec.label_map}
+
+
+def record_every_family(handle: Any) -> list[Any]:
+    """One point in every family the setup records, with :func:`label_values`."""
+    from otel_litellm.spec import METRICS, Kind
+
+    specs = [spec for spec in METRICS if handle.instruments.enabled(spec.name)]
+    for spec in specs:
+        attributes = {attribute: f"v-{label}" for label, attribute in spec.label_map}
+        if spec.kind is Kind.GAUGE:
+            handle.instruments.set(spec.name, 1.0, attributes)
+        else:
+            handle.instruments.record(spec.name, 1.0, attributes)
+    return specs
+
+
+@pytest.mark.parametrize("openmetrics", [False, True])
+def test_both_naming_gives_a_valid_exposition_with_labels_under_their_names(
+    setup: Any, openmetrics: bool
+) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from otel_litellm.server import render
+    from otel_litellm.spec import Kind
+    from tests.support.scrape import parse_openmetrics, promtool_error
+
+    handle = setup(naming="both")
+    specs = record_every_family(handle)
+    accept = "application/openmetrics-text; version=1.0.0" if openmetrics else None
+    text = render(handle.prometheus_reader.registry, accept)[0].decode()
+    if openmetrics:
+        found = parse_openmetrics(text)  # raises on a repeated family or a bad line
+    else:
+        assert promtool_error(text) is None
+        families = list(text_string_to_metric_families(text))
+        assert len({f.name for f in families}) == len(families)
+        assert all(family.samples for family in families)
+        found = parse(text)
+    by_name: dict[str, list[Any]] = {}
+    for sample in found:
+        by_name.setdefault(sample.name, []).append(sample)
+    for spec in specs:
+        suffixes = ("_bucket", "_count", "_sum") if spec.kind is Kind.HISTOGRAM else ("",)
+        litellm = [s for suffix in suffixes for s in by_name.get(spec.sample_name + suffix, [])]
+        assert litellm, spec.litellm_name
+        expected = label_values(spec)
+        for sample in litellm:  # one stream, LiteLLM's labels, each value its own
+            labels = {k: v for k, v in sample.labels.items() if k != "le"}
+            assert labels == expected, (spec.name, sample)

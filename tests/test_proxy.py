@@ -58,3 +58,22 @@ def test_proxy_serves_litellm_metrics_for_its_traffic(proxy: str) -> None:
     body = fetch(proxy + "/metrics")
     assert MASTER_KEY not in body and "hello proxy" not in body
     assert "otel_scope_name" not in body and "target_info" not in body
+
+
+def test_proxy_metrics_selects_by_name_and_serves_fifty_parallel_scrapes(proxy: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    messages = [{"role": "user", "content": "hello again"}]
+    assert post(proxy, {"model": "gpt-mock", "messages": messages}) == 200
+    family = "litellm_proxy_total_requests_metric_total"
+    deadline = time.monotonic() + 15
+    while (
+        not (chosen := parse(fetch(f"{proxy}/metrics?name[]={family}")))
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.3)
+    assert chosen and {s.name for s in chosen} == {family}
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        bodies = list(pool.map(lambda _: fetch(proxy + "/metrics"), range(50)))
+    totals = {value(parse(body), family) for body in bodies}
+    assert len(bodies) == 50 and len(totals) == 1 and totals.pop() >= 1
