@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -21,6 +23,7 @@ from otel_litellm import attributes as attr
 from otel_litellm.instruments import Instruments
 from otel_litellm.payload import (
     PayloadReader,
+    auth_failure,
     bounded_model,
     exception_class,
     exception_status,
@@ -143,8 +146,11 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         super().__init__()
         self.instruments = instruments
         self.reader = reader
-        self._last_error_log = 0.0
-        self._suppressed_errors = 0
+        # One log budget per kind of message, so a flood of dropped values never
+        # hides a hook failure: kind -> [last logged (monotonic), suppressed since].
+        self._log_budgets: dict[str, list[float]] = {}
+        self._failures_seen: OrderedDict[tuple[int, str], None] = OrderedDict()
+        self._failures_lock = threading.Lock()
 
     # -- LiteLLM hooks -----------------------------------------------------
 
@@ -215,7 +221,9 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
             return
         inst = self.instruments
         base = self.reader.request(kwargs, slp)
-        inst.record("litellm.proxy.requests", 1, {**base, attr.STATUS_CODE: "200"})
+        proxy = {**base, attr.STATUS_CODE: "200"}
+        put(proxy, attr.MODEL_GROUP, self.reader.proxy_requested_model(kwargs))
+        inst.record("litellm.proxy.requests", 1, proxy)
         inst.record("litellm.requests", 1, base)
         self._add("litellm.spend", slp.get("response_cost"), base)
         for name, field in (
@@ -224,22 +232,33 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
             ("litellm.usage.output_tokens", "completion_tokens"),
         ):
             self._add(name, slp.get(field) or 0, base)
-        self._record_token_details(slp, base)
-        self._record_latency(kwargs, slp, base)
-        self._record_deployment_success(kwargs, slp, base)
-        self._record_cache(slp, base)
-        self._record_zero_cost(slp, base)
-        self._record_mcp(slp, base)
-        self._record_budgets(kwargs, slp, base)
-        self._record_rate_limits(kwargs, slp, base)
+        # Each piece reads its own fields: an odd one loses that piece, not the event.
+        for piece in (
+            self._record_token_details,
+            self._record_latency,
+            self._record_deployment_success,
+            self._record_cache,
+            self._record_zero_cost,
+            self._record_mcp,
+            self._record_budgets,
+            self._record_rate_limits,
+        ):
+            try:
+                piece(kwargs, slp, base)
+            except Exception as error:
+                self._report_error(f"record_success{piece.__name__}", error)
 
     def record_failure(self, kwargs: Mapping[str, Any]) -> None:
         kwargs = mapping(kwargs)  # LiteLLM passes a dict; anything else records nothing
+        if not self._first_report(kwargs):
+            return
         slp = mapping(kwargs.get("standard_logging_object"))
         base = self.reader.request(kwargs, slp)
+        if auth_failure(kwargs.get("exception")):
+            base.pop(attr.API_KEY_HASH, None)  # the refused credential, in any form
         inst = self.instruments
         inst.record("litellm.llm_api.failed_requests", 1, base)
-        self._record_zero_cost(slp, base)
+        self._record_zero_cost(kwargs, slp, base)
         exception = kwargs.get("exception")
         params = mapping(kwargs.get("litellm_params"))
         deployment = dict(base)
@@ -272,7 +291,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         put(attributes, attr.USER_ID, getattr(auth, "user_id", None))
         if self.reader.user_email_enabled():
             put(attributes, attr.USER_EMAIL, getattr(auth, "user_email", None))
-        if status != "401":
+        if not auth_failure(exception):
             put(attributes, attr.API_KEY_HASH, hashed_key(getattr(auth, "api_key", None)))
         put(attributes, attr.API_KEY_ALIAS, getattr(auth, "key_alias", None))
         put(attributes, attr.TEAM_ID, getattr(auth, "team_id", None))
@@ -330,7 +349,9 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
 
     # -- pieces of a success -------------------------------------------------
 
-    def _record_token_details(self, slp: Mapping[str, Any], base: Mapping[str, str]) -> None:
+    def _record_token_details(
+        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
+    ) -> None:
         usage = usage_details(slp)
         if not usage:
             return
@@ -399,7 +420,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
             ("litellm.deployment.remaining_requests", "x_ratelimit_remaining_requests"),
             ("litellm.deployment.remaining_tokens", "x_ratelimit_remaining_tokens"),
         ):
-            value = number(_int_header(headers.get(field)))
+            value = self._header(name, headers.get(field))
             if value is not None:
                 inst.set(name, value, deployment)
         overhead_ms = number(hidden.get("litellm_overhead_time_ms"))
@@ -428,7 +449,9 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
                     deployment,
                 )
 
-    def _record_cache(self, slp: Mapping[str, Any], base: Mapping[str, str]) -> None:
+    def _record_cache(
+        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
+    ) -> None:
         hit = slp.get("cache_hit")
         if hit is True:
             self.instruments.record("litellm.cache.hits", 1, base)
@@ -436,14 +459,18 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         elif hit is False:
             self.instruments.record("litellm.cache.misses", 1, base)
 
-    def _record_zero_cost(self, slp: Mapping[str, Any], base: Mapping[str, str]) -> None:
+    def _record_zero_cost(
+        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
+    ) -> None:
         reason = mapping(slp.get("zero_cost_diagnostic")).get("reason")
         if reason:
             attributes = dict(base)
             put(attributes, attr.REASON, reason)
             self.instruments.record("litellm.zero_cost_requests", 1, attributes)
 
-    def _record_mcp(self, slp: Mapping[str, Any], base: Mapping[str, str]) -> None:
+    def _record_mcp(
+        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
+    ) -> None:
         call = mapping(mapping(slp.get("metadata")).get("mcp_tool_call_metadata"))
         if not call:
             return
@@ -486,18 +513,17 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         if group is not None and attr.API_KEY_HASH in key_model:
             key_model[attr.REQUEST_MODEL] = group
             for kind in ("requests", "tokens"):
-                remaining = number(
-                    _int_header(
-                        meta.get(f"litellm-key-remaining-{kind}-{group}")
-                        if meta.get(f"litellm-key-remaining-{kind}-{group}") is not None
-                        else headers.get(f"x-ratelimit-model_per_key-remaining-{kind}")
-                    )
+                remaining = self._header(
+                    f"litellm.api_key.model.remaining_{kind}",
+                    meta.get(f"litellm-key-remaining-{kind}-{group}")
+                    if meta.get(f"litellm-key-remaining-{kind}-{group}") is not None
+                    else headers.get(f"x-ratelimit-model_per_key-remaining-{kind}"),
                 )
                 if remaining is not None:
                     inst.set(f"litellm.api_key.model.remaining_{kind}", remaining, key_model)
         for limit_header, left_header, allowed, used, kind, identity in _V3_LIMITS:
-            limit = number(_int_header(headers.get(limit_header)))
-            left = number(_int_header(headers.get(left_header)))
+            limit = self._header(allowed, headers.get(limit_header))
+            left = self._header(used, headers.get(left_header))
             if limit is None or left is None:
                 continue
             labels = _pick(base, identity)
@@ -508,12 +534,42 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
 
     # -- helpers -------------------------------------------------------------
 
+    def _first_report(self, kwargs: Mapping[str, Any]) -> bool:
+        """False for the second report of one failure.
+
+        LiteLLM's proxy hands a request it rejects before routing (unknown model,
+        malformed body, bad or missing key) to both failure handlers, the sync one
+        in a thread, with the same ``model_call_details`` dict.  LiteLLM's own
+        logger overrides only the async hook and so counts it once; so do we,
+        keyed by that dict and its ``litellm_call_id`` (a retry has its own dict).
+        """
+        call_id = kwargs.get("litellm_call_id")
+        if not isinstance(call_id, str):
+            return True
+        key = (id(kwargs), call_id)
+        with self._failures_lock:
+            if key in self._failures_seen:
+                return False
+            self._failures_seen[key] = None
+            if len(self._failures_seen) > 4096:
+                self._failures_seen.popitem(last=False)
+        return True
+
     def _add(self, name: str, value: object, attributes: Mapping[str, str]) -> None:
         amount = number(value)
         if amount is None or amount < 0:
             self._drop(f"{name}: not a finite non-negative number: {value!r:.40}")
             return
         self.instruments.record(name, amount, attributes)
+
+    def _header(self, name: str, value: object) -> float | None:
+        """A header's number; a present but unusable one is counted as dropped."""
+        if value is None:
+            return None
+        amount = number(_int_header(value))
+        if amount is None:
+            self._drop(f"{name}: not a finite number: {value!r:.40}")
+        return amount
 
     def _add_positive(self, name: str, value: object, attributes: Mapping[str, str]) -> None:
         amount = number(value)
@@ -530,12 +586,13 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
 
     def _drop(self, reason: str) -> None:
         self.instruments.dropped_points.add(1)
-        self._log_limited(logging.INFO, "otel_litellm: dropped a value: %s", reason)
+        self._log_limited("dropped", logging.INFO, "otel_litellm: dropped a value: %s", reason)
 
     def _report_error(self, hook: str, error: Exception) -> None:
         try:
             self.instruments.callback_errors.add(1, {"litellm.callback.hook": hook})
             self._log_limited(
+                "hook",
                 logging.WARNING,
                 "otel_litellm: %s failed and was skipped: %s: %s",
                 hook,
@@ -545,16 +602,16 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         except Exception:
             pass
 
-    def _log_limited(self, level: int, message: str, *args: object) -> None:
-        """Log at most once a minute, saying how many were suppressed meanwhile."""
+    def _log_limited(self, kind: str, level: int, message: str, *args: object) -> None:
+        """Log each kind at most once a minute, saying how many were suppressed meanwhile."""
         now = time.monotonic()
-        if now - self._last_error_log < 60:
-            self._suppressed_errors += 1
+        budget = self._log_budgets.setdefault(kind, [float("-inf"), 0])
+        if now - budget[0] < 60:
+            budget[1] += 1
             return
-        if self._suppressed_errors:
-            message += f" ({self._suppressed_errors} similar messages suppressed)"
-        self._last_error_log = now
-        self._suppressed_errors = 0
+        if budget[1]:
+            message += f" ({int(budget[1])} similar messages suppressed)"
+        budget[0], budget[1] = now, 0
         _log.log(level, message, *args)
 
 

@@ -78,7 +78,7 @@ class Instruments:
         self.counters: dict[str, CounterSums] = {}
         self._exported: dict[str, str] = {}  # counter family -> the name users query
         self._histograms: dict[str, tuple[Callable[..., None], tuple[str, ...]]] = {}
-        self._gauges: set[str] = set()
+        self._gauges: dict[str, tuple[str, ...]] = {}
         self._instruments: list[object] = []
         for spec in (*specs, TOKEN_USAGE) if naming.semconv else specs:
             keys = recorded_attributes(spec, naming, include_labels, custom_labels)
@@ -102,10 +102,11 @@ class Instruments:
                 "(otel_metric_overflow) because the family held its series limit.",
             ),
             meter.create_observable_counter(
-                "otel_litellm.gauge_series_evicted",
+                "otel_litellm.evicted_series",
                 callbacks=[self._observe_evicted],
                 unit="{series}",
-                description="Gauge series forgotten because a gauge held its series limit.",
+                description="Series forgotten because a gauge family (label metric) held its "
+                "series limit.",
             ),
         ]
 
@@ -132,7 +133,8 @@ class Instruments:
                 unit=spec.unit,
                 description=spec.description,
             )
-            self._gauges.add(spec.name)
+            self._gauges[spec.name] = keys
+            self._exported[spec.name] = spec.litellm_name or spec.name
             self._instruments.append(gauge)
 
     def enabled(self, name: str) -> bool:
@@ -150,12 +152,16 @@ class Instruments:
             record(value, {k: attributes[k] for k in keys if k in attributes})
 
     def set(self, name: str, value: float, attributes: Attributes) -> None:
-        if name in self._gauges:
-            self.store.set(name, value, attributes)
+        keys = self._gauges.get(name)
+        if keys is not None:
+            # Stored under the family's own attributes only: 1,000 end users on one
+            # deployment are one remaining-requests series, not 1,000.
+            self.store.set(name, value, {k: attributes[k] for k in keys if k in attributes})
 
     def remove(self, name: str, attributes: Attributes) -> None:
-        if name in self._gauges:
-            self.store.remove(name, attributes)
+        keys = self._gauges.get(name)
+        if keys is not None:
+            self.store.remove(name, {k: attributes[k] for k in keys if k in attributes})
 
     def _observe_overflow(self, options: CallbackOptions) -> Iterator[Observation]:
         for name, sums in self.counters.items():
@@ -163,7 +169,8 @@ class Instruments:
                 yield Observation(sums.overflowed, {"metric": self._exported[name]})
 
     def _observe_evicted(self, options: CallbackOptions) -> Iterator[Observation]:
-        yield Observation(self.store.evicted)
+        for name, evicted in self.store.evicted_by_name().items():
+            yield Observation(evicted, {"metric": self._exported.get(name, name)})
 
     @property
     def overflowed(self) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -17,6 +18,24 @@ from typing import Any
 from otel_litellm import attributes as attr
 
 MAX_VALUE_LENGTH = 256
+
+
+def litellm_version() -> tuple[int, ...]:
+    """The installed LiteLLM's version, as numbers (``(0,)`` when unknown)."""
+    from importlib import metadata
+
+    try:
+        release = metadata.version("litellm")
+    except metadata.PackageNotFoundError:
+        return (0,)
+    parts = re.findall(r"\d+", release.split("+")[0])[:3]
+    return tuple(int(part) for part in parts) or (0,)
+
+
+# LiteLLM behaviour that changed between versions, decided once from the installed one.
+# 1.109 labels a (fallback) success on litellm_proxy_total_requests_metric with the group
+# the client asked for; 1.106 with the group that answered.
+ORIGINAL_GROUP_ON_PROXY_REQUESTS = litellm_version() >= (1, 109)
 Attributes = dict[str, str]
 
 
@@ -41,10 +60,13 @@ def text(value: object) -> str | None:
 
 
 def number(value: object) -> float | None:
-    """A finite float, or None for anything else (bools, NaN, inf, strings)."""
+    """A finite float, or None for anything else (bools, NaN, inf, strings, 10**400)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:  # an int too large for a float
+        return None
     return result if math.isfinite(result) else None
 
 
@@ -60,12 +82,62 @@ def seconds_between(start: object, end: object) -> float | None:
     return None
 
 
+# LiteLLM's key hash (sha256 hex), its JWT form, and names LiteLLM puts in the
+# key field that are not credentials; anything else is hashed before use.
+_KEY_HASH = re.compile(r"(hashed-jwt-)?[0-9a-f]{64}")
+_NOT_CREDENTIALS = frozenset({"litellm_proxy_master_key", "failed-to-connect-to-db"})
+
+
 def hashed_key(value: object) -> str | None:
-    """LiteLLM's key hash; a raw ``sk-`` key is hashed the way LiteLLM hashes keys."""
-    key = text(value)
-    if key is not None and key.startswith("sk-"):
-        return hashlib.sha256(key.encode()).hexdigest()
-    return key
+    """A ``hashed_api_key`` value that can never be a credential.
+
+    A LiteLLM key hash passes through; every other string (``sk-`` keys, Google
+    ``AIza`` keys, Azure hex keys, ``Bearer ...``, passwords) is SHA-256 hashed the
+    way LiteLLM hashes ``sk-`` keys, after dropping a ``Bearer`` prefix and spaces.
+    """
+    if not isinstance(value, str):
+        value = text(value)  # a number is no less a secret than a string
+        if value is None:
+            return None
+    if not value:
+        return None
+    if _KEY_HASH.fullmatch(value) or value in _NOT_CREDENTIALS:
+        return value
+    key = value.strip()
+    if key[:7].lower() == "bearer ":
+        key = key[7:].strip()
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# How LiteLLM's proxy says "the presented credential was refused": the status
+# codes, ProxyException types and messages of its auth path.  An invalid virtual
+# key without a database is a 400 ``no_db_connection``, not a 401.
+_AUTH_STATUSES = frozenset({"401", "403"})
+_AUTH_ERROR_TYPES = frozenset({"auth_error", "expired_key", "no_db_connection"})
+_AUTH_MESSAGES = (
+    "no api key passed in",
+    "virtual key expected",
+    "expected to start with 'sk-'",
+    "authentication error",
+    "invalid api key",
+    "api key not valid",
+    "invalid proxy server token",
+)
+
+
+def auth_failure(exception: object) -> bool:
+    """Whether ``exception`` rejected the request's credential (so no key label)."""
+    if exception is None:
+        return False
+    try:
+        if exception_status(exception) in _AUTH_STATUSES:
+            return True
+        if getattr(exception, "type", None) in _AUTH_ERROR_TYPES:
+            return True
+        message = str(exception)[:500].lower()
+    except Exception:  # an exception object that cannot describe itself
+        return False
+    return any(pattern in message for pattern in _AUTH_MESSAGES)
 
 
 def put(target: Attributes, key: str, value: object) -> None:
@@ -109,13 +181,32 @@ class PayloadReader:
         custom_tags: Sequence[str] = (),
     ) -> None:
         self._end_user_labels = end_user_labels
+        self.original_group_on_proxy_requests = ORIGINAL_GROUP_ON_PROXY_REQUESTS
         self._user_email_labels = user_email_labels
         # "metadata.foo.bar" -> (("foo", "bar"), semantic key)
         self._metadata_paths = [
-            (tuple(label.split(".")[1:]), attr.attribute_for_label(custom_label_name(label)))
-            for label in custom_metadata_labels
+            (
+                tuple(_metadata_path(label).split(".")),
+                attr.attribute_for_label(custom_label_name(label)),
+            )
+            for label in dict.fromkeys(custom_metadata_labels)
         ]
-        self._tags = [(tag, attr.attribute_for_label(custom_tag_label(tag))) for tag in custom_tags]
+        self._tags = [
+            (tag, attr.attribute_for_label(custom_tag_label(tag)))
+            for tag in dict.fromkeys(custom_tags)
+        ]
+
+    def proxy_requested_model(self, kwargs: Mapping[str, Any]) -> str | None:
+        """``requested_model`` of a success on ``litellm_proxy_total_requests_metric``.
+
+        From LiteLLM 1.109 it is the group the client asked for (the Router's
+        ``metadata.original_model_group``), also when a fallback group answered;
+        before, the group that answered (None here: the request's own attribute).
+        """
+        if not self.original_group_on_proxy_requests:
+            return None
+        meta = mapping(mapping(kwargs.get("litellm_params")).get("metadata"))
+        return text(meta.get("original_model_group"))
 
     def user_email_enabled(self) -> bool:
         return self._user_email_labels
@@ -175,23 +266,64 @@ class PayloadReader:
                     put(out, key, value)
         if self._tags:
             tags = slp.get("request_tags")
-            present = set(tags) if isinstance(tags, list) else set()
+            # Only strings can match a configured tag; a list or dict in the tags is ignored.
+            present = {t for t in tags if isinstance(t, str)} if isinstance(tags, list) else set()
             for tag, key in self._tags:
                 out[key] = "true" if _tag_matches(tag, present) else "false"
 
 
+def _metadata_path(label: str) -> str:
+    # As LiteLLM reads it: "metadata.a.b" and "a.b" both name metadata["a"]["b"].
+    return label[len("metadata.") :] if label.startswith("metadata.") else label
+
+
 def custom_label_name(metadata_path: str) -> str:
     """LiteLLM's label for a ``metadata.foo.bar`` custom label: ``metadata_foo_bar``."""
-    return _sanitize(metadata_path.replace(".", "_"))
+    return sanitize_label_name(metadata_path)
 
 
 def custom_tag_label(tag: str) -> str:
-    return _sanitize("tag_" + tag)
+    """LiteLLM's label for a custom tag: ``User-Agent: curl/*`` -> ``tag_User_Agent__curl__``."""
+    return sanitize_label_name("tag_" + tag)
 
 
-def _sanitize(name: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
-    return cleaned if not cleaned[:1].isdigit() else "_" + cleaned
+_INVALID_LABEL_CHARACTER = re.compile(r"[^a-zA-Z0-9_]")
+
+
+def sanitize_label_name(name: str) -> str:
+    """LiteLLM's ``sanitize_prometheus_label_name``: every character outside
+    ``[a-zA-Z0-9_]`` (non-ASCII letters included) becomes ``_``; a leading digit gets ``_``."""
+    cleaned = _INVALID_LABEL_CHARACTER.sub("_", name)
+    if cleaned[:1].isdigit():
+        cleaned = "_" + cleaned
+    return cleaned or "_"
+
+
+def check_custom_labels(metadata_labels: Sequence[str], tags: Sequence[str]) -> None:
+    """Refuse custom labels whose exposition names collide, naming both inputs.
+
+    Two configured names that become one label (``本番``/``開発`` -> ``tag___``,
+    ``env:prod``/``env: prod``) would put a label twice on one sample, and Prometheus
+    then rejects the whole scrape; this is checked when settings are built instead.
+    Names are compared as LiteLLM writes them and as the OpenTelemetry Prometheus
+    exporter writes them (it folds each run of ``_`` and other characters into one
+    ``_``), so they stay distinct on every export path.
+    """
+    seen: dict[str, str] = {}
+    given = [(str(label), custom_label_name(str(label))) for label in metadata_labels]
+    given += [(f"tag {tag!s}", custom_tag_label(str(tag))) for tag in tags]
+    for source, label in given:
+        for form in {label, _FOLDED.sub("_", label)}:
+            first = seen.setdefault(form, source)
+            if first != source:
+                raise ValueError(
+                    f"custom labels {first!r} and {source!r} both become the Prometheus "
+                    f"label {form!r}; rename one of them (every character outside "
+                    "[a-zA-Z0-9] becomes '_', as in LiteLLM's own label names)"
+                )
+
+
+_FOLDED = re.compile(r"[^a-zA-Z0-9]+")
 
 
 def _tag_matches(pattern: str, tags: set[Any]) -> bool:

@@ -146,7 +146,9 @@ FALLBACK = _labels(
 CACHE = _labels(
     "model hashed_api_key api_key_alias team team_alias end_user user model_id api_provider"
 )
-LLM_API_FAILED = _labels("end_user hashed_api_key api_key_alias model team team_alias user model_id")
+LLM_API_FAILED = _labels(
+    "end_user hashed_api_key api_key_alias model team team_alias user model_id"
+)
 DEPLOYMENT_STATE = _labels("litellm_model_name model_id api_base api_provider")
 DEPLOYMENT_LIMIT = _labels("model_group litellm_model_name model_id api_base api_provider")
 MCP = _labels(
