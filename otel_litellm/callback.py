@@ -7,6 +7,7 @@ request path never sees it.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import logging
@@ -25,11 +26,13 @@ from otel_litellm.payload import (
     PayloadReader,
     auth_failure,
     bounded_model,
+    end_user_budget,
     exception_class,
     exception_status,
     hashed_key,
     mapping,
     number,
+    proxy_router,
     put,
     ratelimit_headers,
     seconds_between,
@@ -50,28 +53,36 @@ _TOKEN_DETAILS = (
     ("litellm.usage.output_reasoning_tokens", "completion_tokens_details", ("reasoning_tokens",)),
     ("litellm.usage.output_audio_tokens", "completion_tokens_details", ("audio_tokens",)),
 )
-# (gauge prefix, spend key, max budget key, reset key, identity attributes)
+# The budget state LiteLLM's auth attaches to each request's metadata, per entity:
+# (gauge prefix, spend key, max budget keys (first present wins), reset key, identity).
 _BUDGETS = (
     (
         "litellm.api_key",
         "user_api_key_spend",
-        "user_api_key_max_budget",
+        ("user_api_key_max_budget",),
         "user_api_key_budget_reset_at",
         (attr.API_KEY_HASH, attr.API_KEY_ALIAS),
     ),
     (
         "litellm.team",
         "user_api_key_team_spend",
-        "user_api_key_team_max_budget",
-        None,
+        ("user_api_key_team_max_budget", "user_api_key_team_table_max_budget"),
+        "user_api_key_team_budget_reset_at",
         (attr.TEAM_ID, attr.TEAM_ALIAS),
     ),
     (
         "litellm.user",
         "user_api_key_user_spend",
-        "user_api_key_user_max_budget",
-        None,
+        ("user_api_key_user_max_budget", "user_api_key_user_table_max_budget"),
+        "user_api_key_user_budget_reset_at",
         (attr.USER_ID,),
+    ),
+    (
+        "litellm.org",
+        "user_api_key_org_spend",
+        ("user_api_key_org_max_budget",),
+        "user_api_key_org_budget_reset_at",
+        (attr.ORG_ID, attr.ORG_ALIAS),
     ),
 )
 # LiteLLM's v3 limiter header scopes -> (allowed gauge, used gauge, identity attributes)
@@ -159,6 +170,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
     ) -> None:
         self.record_success(kwargs)
+        await self.record_router_remaining(kwargs)
 
     @_guarded
     def log_success_event(
@@ -487,20 +499,72 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
     ) -> None:
         meta = mapping(mapping(kwargs.get("litellm_params")).get("metadata"))
         cost = number(slp.get("response_cost")) or 0.0
-        for prefix, spend_key, max_key, reset_key, identity in _BUDGETS:
+        for prefix, spend_key, max_keys, reset_key, identity in _BUDGETS:
             labels = _pick(base, identity)
             if identity[0] not in labels:
                 continue
-            max_budget = number(meta.get(max_key))
+            max_budget = next(
+                (n for n in (number(meta.get(k)) for k in max_keys) if n is not None), None
+            )
+            spend = number(meta.get(spend_key))
+            self._set_budget(prefix, max_budget, spend, cost, meta.get(reset_key), labels)
+        end_user = base.get(attr.END_USER_ID)
+        if end_user is not None:
+            spend, max_budget = end_user_budget(end_user)
             if max_budget is None:
-                continue  # no budget: no series (LiteLLM writes +Inf)
-            spend = (number(meta.get(spend_key)) or 0.0) + cost
-            self.instruments.set(f"{prefix}.budget.max", max_budget, labels)
-            self.instruments.set(f"{prefix}.budget.remaining", max_budget - spend, labels)
-            if reset_key is not None:
-                hours = _hours_until(meta.get(reset_key))
-                if hours is not None:
-                    self.instruments.set(f"{prefix}.budget.remaining_hours", hours, labels)
+                max_budget = number(meta.get("user_api_end_user_max_budget"))
+            labels = {attr.END_USER_ID: end_user}
+            self._set_budget("litellm.end_user", max_budget, spend, cost, None, labels)
+
+    def _set_budget(
+        self,
+        prefix: str,
+        max_budget: float | None,
+        spend: float | None,
+        cost: float,
+        reset_at: object,
+        labels: Mapping[str, str],
+    ) -> None:
+        inst = self.instruments
+        if max_budget is not None:  # no budget: no series (LiteLLM writes +Inf)
+            inst.set(f"{prefix}.budget.max", max_budget, labels)
+            inst.set(f"{prefix}.budget.remaining", max_budget - (spend or 0.0) - cost, labels)
+        hours = _hours_until(reset_at)
+        if hours is not None:
+            inst.set(f"{prefix}.budget.remaining_hours", hours, labels)
+
+    async def record_router_remaining(self, kwargs: Mapping[str, Any]) -> None:
+        """Remaining requests/tokens from the proxy Router's rpm/tpm usage, when the
+        provider sent no rate-limit headers (Bedrock, Vertex, text completion...)."""
+        slp = mapping(mapping(kwargs).get("standard_logging_object"))
+        headers = ratelimit_headers(slp)
+        missing = [
+            (name, field)
+            for name, field in (
+                ("litellm.deployment.remaining_requests", "x_ratelimit_remaining_requests"),
+                ("litellm.deployment.remaining_tokens", "x_ratelimit_remaining_tokens"),
+            )
+            if headers.get(field) is None and self.instruments.enabled(name)
+        ]
+        group = slp.get("model_group")
+        router = proxy_router()
+        if not missing or not isinstance(group, str) or not group or router is None:
+            return
+        usage = mapping(
+            await asyncio.wait_for(router.get_remaining_model_group_usage(group), timeout=2.0)
+        )
+        if not usage:
+            return
+        deployment = self.reader.request(kwargs, slp)
+        put(
+            deployment,
+            attr.PROVIDER_NAME,
+            mapping(kwargs.get("litellm_params")).get("custom_llm_provider"),
+        )
+        for name, field in missing:
+            value = self._header(name, usage.get(field.replace("_", "-")))
+            if value is not None:
+                self.instruments.set(name, value, deployment)
 
     def _record_rate_limits(
         self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]

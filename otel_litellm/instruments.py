@@ -136,6 +136,9 @@ class Instruments:
             self._gauges[spec.name] = keys
             self._exported[spec.name] = spec.litellm_name or spec.name
             self._instruments.append(gauge)
+            if not spec.labels:
+                # prometheus_client shows an unlabelled gauge at 0 from start-up; so do we.
+                self.store.set(spec.name, 0.0, {})
 
     def enabled(self, name: str) -> bool:
         return name in self.counters or name in self._histograms or name in self._gauges
@@ -162,6 +165,13 @@ class Instruments:
         keys = self._gauges.get(name)
         if keys is not None:
             self.store.remove(name, {k: attributes[k] for k in keys if k in attributes})
+
+    def set_entity_counts(self, users: float, active_users: float, teams: float) -> None:
+        """``litellm_total_users``, ``litellm_active_users`` and ``litellm_teams_count``,
+        as LiteLLM's periodic database job counts them (for a database reader to call)."""
+        self.set("litellm.users", users, {})
+        self.set("litellm.users.active", active_users, {})
+        self.set("litellm.teams", teams, {})
 
     def _observe_overflow(self, options: CallbackOptions) -> Iterator[Observation]:
         for name, sums in self.counters.items():

@@ -385,6 +385,35 @@ def ratelimit_headers(slp: Mapping[str, Any]) -> Mapping[str, Any]:
     return mapping(mapping(slp.get("hidden_params")).get("additional_headers"))
 
 
+def proxy_router() -> Any:
+    """The running proxy's Router, or None; never imports the proxy on a request path."""
+    return getattr(sys.modules.get("litellm.proxy.proxy_server"), "llm_router", None)
+
+
+def end_user_budget(end_user_id: str) -> tuple[float | None, float | None]:
+    """(spend, max budget) of a customer, from the proxy's in-memory auth cache.
+
+    Where LiteLLM's logger reads them; no lookup beyond process memory, so a
+    request never waits on Redis or the database for a metric.
+    """
+    proxy_server = sys.modules.get("litellm.proxy.proxy_server")
+    cache = getattr(getattr(proxy_server, "user_api_key_cache", None), "in_memory_cache", None)
+    if cache is None:
+        return None, None
+    try:
+        customer = cache.get_cache(key=f"end_user_id:{end_user_id}")
+    except Exception:
+        return None, None
+    if customer is None:
+        return None, None
+    if not isinstance(customer, Mapping):
+        customer = getattr(customer, "__dict__", {})
+    table = customer.get("litellm_budget_table")
+    if table is not None and not isinstance(table, Mapping):
+        table = getattr(table, "__dict__", {})
+    return number(customer.get("spend")), number(mapping(table).get("max_budget"))
+
+
 UNRECOGNIZED_MODEL = "other"
 
 
@@ -398,9 +427,7 @@ def bounded_model(requested: object, router_originated: bool = False) -> str | N
         return None
     if not isinstance(requested, str):
         return UNRECOGNIZED_MODEL
-    # Only a running proxy has a router to ask; never import the proxy on a request path.
-    proxy_server = sys.modules.get("litellm.proxy.proxy_server")
-    llm_router = getattr(proxy_server, "llm_router", None)
+    llm_router = proxy_router()
     if llm_router is None:
         return text(requested) if router_originated else UNRECOGNIZED_MODEL
     try:
