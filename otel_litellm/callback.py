@@ -54,59 +54,56 @@ _TOKEN_DETAILS = (
     ("litellm.usage.output_audio_tokens", "completion_tokens_details", ("audio_tokens",)),
 )
 # The budget state LiteLLM's auth attaches to each request's metadata, per entity:
-# (gauge prefix, spend key, max budget keys (first present wins), reset key, identity).
+# spend key, max budget keys (first present wins), reset key, identity, and the
+# (max, remaining, remaining hours) gauges.
+_KEY_BUDGET = ("litellm.api_key.budget.max", "litellm.api_key.budget.remaining",
+               "litellm.api_key.budget.remaining_hours")  # fmt: skip
+_TEAM_BUDGET = ("litellm.team.budget.max", "litellm.team.budget.remaining",
+                "litellm.team.budget.remaining_hours")  # fmt: skip
+_USER_BUDGET = ("litellm.user.budget.max", "litellm.user.budget.remaining",
+                "litellm.user.budget.remaining_hours")  # fmt: skip
+_ORG_BUDGET = ("litellm.org.budget.max", "litellm.org.budget.remaining",
+               "litellm.org.budget.remaining_hours")  # fmt: skip
+_END_USER_BUDGET = ("litellm.end_user.budget.max", "litellm.end_user.budget.remaining",
+                    "litellm.end_user.budget.remaining_hours")  # fmt: skip
 _BUDGETS = (
-    (
-        "litellm.api_key",
-        "user_api_key_spend",
-        ("user_api_key_max_budget",),
-        "user_api_key_budget_reset_at",
-        (attr.API_KEY_HASH, attr.API_KEY_ALIAS),
-    ),
-    (
-        "litellm.team",
-        "user_api_key_team_spend",
-        ("user_api_key_team_max_budget", "user_api_key_team_table_max_budget"),
-        "user_api_key_team_budget_reset_at",
-        (attr.TEAM_ID, attr.TEAM_ALIAS),
-    ),
-    (
-        "litellm.user",
-        "user_api_key_user_spend",
-        ("user_api_key_user_max_budget", "user_api_key_user_table_max_budget"),
-        "user_api_key_user_budget_reset_at",
-        (attr.USER_ID,),
-    ),
-    (
-        "litellm.org",
-        "user_api_key_org_spend",
-        ("user_api_key_org_max_budget",),
-        "user_api_key_org_budget_reset_at",
-        (attr.ORG_ID, attr.ORG_ALIAS),
-    ),
+    ("user_api_key_spend", ("user_api_key_max_budget",), "user_api_key_budget_reset_at",
+     (attr.API_KEY_HASH, attr.API_KEY_ALIAS), _KEY_BUDGET),
+    ("user_api_key_team_spend",
+     ("user_api_key_team_max_budget", "user_api_key_team_table_max_budget"),
+     "user_api_key_team_budget_reset_at", (attr.TEAM_ID, attr.TEAM_ALIAS), _TEAM_BUDGET),
+    ("user_api_key_user_spend",
+     ("user_api_key_user_max_budget", "user_api_key_user_table_max_budget"),
+     "user_api_key_user_budget_reset_at", (attr.USER_ID,), _USER_BUDGET),
+    ("user_api_key_org_spend", ("user_api_key_org_max_budget",), "user_api_key_org_budget_reset_at",
+     (attr.ORG_ID, attr.ORG_ALIAS), _ORG_BUDGET),
+)  # fmt: skip
+# The key's per-model limits: (kind, gauge).
+_KEY_MODEL_REMAINING = (
+    ("requests", "litellm.api_key.model.remaining_requests"),
+    ("tokens", "litellm.api_key.model.remaining_tokens"),
 )
-# LiteLLM's v3 limiter header scopes -> (allowed gauge, used gauge, identity attributes)
+# LiteLLM's v3 limiter headers: (header scope, allowed gauge, used gauge, identity).
 _V3_SCOPES = (
-    ("api_key", "litellm.api_key.rate_limit", (attr.API_KEY_HASH, attr.API_KEY_ALIAS)),
-    ("team", "litellm.team.rate_limit", (attr.TEAM_ID, attr.TEAM_ALIAS)),
-    (
-        "model_per_project",
-        "litellm.project.model.rate_limit",
-        (attr.PROJECT_ID, attr.PROJECT_ALIAS, attr.MODEL_GROUP),
-    ),
-)
-# LiteLLM's v3 limiter headers, spelled out once:
+    ("api_key", "litellm.api_key.rate_limit.allowed", "litellm.api_key.rate_limit.used",
+     (attr.API_KEY_HASH, attr.API_KEY_ALIAS)),
+    ("team", "litellm.team.rate_limit.allowed", "litellm.team.rate_limit.used",
+     (attr.TEAM_ID, attr.TEAM_ALIAS)),
+    ("model_per_project", "litellm.project.model.rate_limit.allowed",
+     "litellm.project.model.rate_limit.used",
+     (attr.PROJECT_ID, attr.PROJECT_ALIAS, attr.MODEL_GROUP)),
+)  # fmt: skip
 # (limit header, remaining header, allowed gauge, used gauge, rate_limit_type, identity)
 _V3_LIMITS = tuple(
     (
         f"x-ratelimit-{scope}-limit-{kind}",
         f"x-ratelimit-{scope}-remaining-{kind}",
-        f"{prefix}.allowed",
-        f"{prefix}.used",
+        allowed,
+        used,
         kind,
         identity,
     )
-    for scope, prefix, identity in _V3_SCOPES
+    for scope, allowed, used, identity in _V3_SCOPES
     for kind in ("requests", "tokens")
 )
 _DEPLOYMENT_KEYS = (
@@ -499,7 +496,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
     ) -> None:
         meta = mapping(mapping(kwargs.get("litellm_params")).get("metadata"))
         cost = number(slp.get("response_cost")) or 0.0
-        for prefix, spend_key, max_keys, reset_key, identity in _BUDGETS:
+        for spend_key, max_keys, reset_key, identity, gauges in _BUDGETS:
             labels = _pick(base, identity)
             if identity[0] not in labels:
                 continue
@@ -507,18 +504,18 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
                 (n for n in (number(meta.get(k)) for k in max_keys) if n is not None), None
             )
             spend = number(meta.get(spend_key))
-            self._set_budget(prefix, max_budget, spend, cost, meta.get(reset_key), labels)
+            self._set_budget(gauges, max_budget, spend, cost, meta.get(reset_key), labels)
         end_user = base.get(attr.END_USER_ID)
         if end_user is not None:
             spend, max_budget = end_user_budget(end_user)
             if max_budget is None:
                 max_budget = number(meta.get("user_api_end_user_max_budget"))
             labels = {attr.END_USER_ID: end_user}
-            self._set_budget("litellm.end_user", max_budget, spend, cost, None, labels)
+            self._set_budget(_END_USER_BUDGET, max_budget, spend, cost, None, labels)
 
     def _set_budget(
         self,
-        prefix: str,
+        gauges: tuple[str, str, str],
         max_budget: float | None,
         spend: float | None,
         cost: float,
@@ -526,12 +523,13 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         labels: Mapping[str, str],
     ) -> None:
         inst = self.instruments
+        max_name, remaining_name, hours_name = gauges
         if max_budget is not None:  # no budget: no series (LiteLLM writes +Inf)
-            inst.set(f"{prefix}.budget.max", max_budget, labels)
-            inst.set(f"{prefix}.budget.remaining", max_budget - (spend or 0.0) - cost, labels)
+            inst.set(max_name, max_budget, labels)
+            inst.set(remaining_name, max_budget - (spend or 0.0) - cost, labels)
         hours = _hours_until(reset_at)
         if hours is not None:
-            inst.set(f"{prefix}.budget.remaining_hours", hours, labels)
+            inst.set(hours_name, hours, labels)
 
     async def record_router_remaining(self, kwargs: Mapping[str, Any]) -> None:
         """Remaining requests/tokens from the proxy Router's rpm/tpm usage, when the
@@ -576,15 +574,15 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         key_model = _pick(base, (attr.API_KEY_HASH, attr.API_KEY_ALIAS, attr.MODEL_ID))
         if group is not None and attr.API_KEY_HASH in key_model:
             key_model[attr.REQUEST_MODEL] = group
-            for kind in ("requests", "tokens"):
+            for kind, gauge in _KEY_MODEL_REMAINING:
                 remaining = self._header(
-                    f"litellm.api_key.model.remaining_{kind}",
+                    gauge,
                     meta.get(f"litellm-key-remaining-{kind}-{group}")
                     if meta.get(f"litellm-key-remaining-{kind}-{group}") is not None
                     else headers.get(f"x-ratelimit-model_per_key-remaining-{kind}"),
                 )
                 if remaining is not None:
-                    inst.set(f"litellm.api_key.model.remaining_{kind}", remaining, key_model)
+                    inst.set(gauge, remaining, key_model)
         for limit_header, left_header, allowed, used, kind, identity in _V3_LIMITS:
             limit = self._header(allowed, headers.get(limit_header))
             left = self._header(used, headers.get(left_header))

@@ -11,14 +11,17 @@ never merges two observed series.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from otel_litellm.naming import OVERFLOW_ATTRIBUTE, Naming, recorded_attributes
-from otel_litellm.spec import TOKEN_USAGE, Kind, MetricSpec
+from otel_litellm.spec import BY_NAME, TOKEN_USAGE, Kind, MetricSpec
 from otel_litellm.store import GaugeStore
+
+_log = logging.getLogger("otel_litellm")
 
 Attributes = Mapping[str, str]
 _Key = tuple[str | None, ...]
@@ -60,8 +63,12 @@ class Instruments:
     """Owns the meter's instruments; records by semantic name.
 
     Families switched off by configuration have no instrument, so recording
-    them is a dictionary miss and nothing else.
+    them is a dictionary miss and nothing else.  A name that is no family of
+    the table at all is a programming error: it raises when ``strict`` (the test
+    suite sets it), and otherwise is logged once and records nothing.
     """
+
+    strict = False
 
     def __init__(
         self,
@@ -75,6 +82,9 @@ class Instruments:
         max_series: int = 10_000,
     ) -> None:
         self.store = store
+        specs = tuple(specs)
+        self._known = frozenset(BY_NAME) | {spec.name for spec in specs}
+        self._reported: set[str] = set()
         self.counters: dict[str, CounterSums] = {}
         self._exported: dict[str, str] = {}  # counter family -> the name users query
         self._histograms: dict[str, tuple[Callable[..., None], tuple[str, ...]]] = {}
@@ -141,7 +151,18 @@ class Instruments:
                 self.store.set(spec.name, 0.0, {})
 
     def enabled(self, name: str) -> bool:
-        return name in self.counters or name in self._histograms or name in self._gauges
+        if name in self.counters or name in self._histograms or name in self._gauges:
+            return True
+        if name not in self._known:
+            self._unknown(name)
+        return False
+
+    def _unknown(self, name: str) -> None:
+        if Instruments.strict:
+            raise KeyError(f"{name!r} is no family of the metric table")
+        if name not in self._reported:
+            self._reported.add(name)
+            _log.warning("otel_litellm: %r is no family of the metric table; not recorded", name)
 
     def record(self, name: str, value: float, attributes: Attributes) -> None:
         sums = self.counters.get(name)
@@ -153,6 +174,8 @@ class Instruments:
             record, keys = histogram
             # Only the family's own attributes: the SDK validates every key it is given.
             record(value, {k: attributes[k] for k in keys if k in attributes})
+        elif name not in self._known:
+            self._unknown(name)
 
     def set(self, name: str, value: float, attributes: Attributes) -> None:
         keys = self._gauges.get(name)
@@ -160,6 +183,8 @@ class Instruments:
             # Stored under the family's own attributes only: 1,000 end users on one
             # deployment are one remaining-requests series, not 1,000.
             self.store.set(name, value, {k: attributes[k] for k in keys if k in attributes})
+        elif name not in self._known:
+            self._unknown(name)
 
     def remove(self, name: str, attributes: Attributes) -> None:
         keys = self._gauges.get(name)
