@@ -24,6 +24,7 @@ from otel_litellm import attributes as attr
 from otel_litellm.instruments import Instruments
 from otel_litellm.payload import (
     PayloadReader,
+    Success,
     auth_failure,
     bounded_model,
     end_user_budget,
@@ -34,10 +35,9 @@ from otel_litellm.payload import (
     number,
     proxy_router,
     put,
-    ratelimit_headers,
-    seconds_between,
-    usage_details,
+    text,
 )
+from otel_litellm.spec import TOKEN_USAGE
 
 _log = logging.getLogger("otel_litellm")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -106,6 +106,11 @@ _V3_LIMITS = tuple(
     for scope, allowed, used, identity in _V3_SCOPES
     for kind in ("requests", "tokens")
 )
+# (gauge, header) of the provider's remaining requests and tokens.
+_REMAINING_HEADERS = (
+    ("litellm.deployment.remaining_requests", "x_ratelimit_remaining_requests"),
+    ("litellm.deployment.remaining_tokens", "x_ratelimit_remaining_tokens"),
+)
 _DEPLOYMENT_KEYS = (
     attr.MODEL_GROUP,
     attr.REQUEST_MODEL,
@@ -166,8 +171,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
     async def async_log_success_event(
         self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
     ) -> None:
-        self.record_success(kwargs)
-        await self.record_router_remaining(kwargs)
+        await self.record_router_remaining(self.record_success(kwargs))
 
     @_guarded
     def log_success_event(
@@ -222,26 +226,20 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
 
     # -- recording ---------------------------------------------------------
 
-    def record_success(self, kwargs: Mapping[str, Any]) -> None:
-        kwargs = mapping(kwargs)  # LiteLLM passes a dict; anything else records nothing
-        slp = kwargs.get("standard_logging_object")
-        if not isinstance(slp, Mapping):
+    def record_success(self, kwargs: Mapping[str, Any]) -> Success | None:
+        """Record a success event; returns the event as read (None if unreadable)."""
+        event = self.reader.success(mapping(kwargs))  # anything but a dict records nothing
+        if event is None:
             self._drop("success event without standard_logging_object")
-            return
-        inst = self.instruments
-        base = self.reader.request(kwargs, slp)
-        proxy = {**base, attr.STATUS_CODE: "200"}
-        put(proxy, attr.MODEL_GROUP, self.reader.proxy_requested_model(kwargs))
-        inst.record("litellm.proxy.requests", 1, proxy)
+            return None
+        inst, base = self.instruments, event.base
+        inst.record("litellm.proxy.requests", 1, event.proxy)
         inst.record("litellm.requests", 1, base)
-        self._add("litellm.spend", slp.get("response_cost"), base)
-        for name, field in (
-            ("litellm.usage.total_tokens", "total_tokens"),
-            ("litellm.usage.input_tokens", "prompt_tokens"),
-            ("litellm.usage.output_tokens", "completion_tokens"),
-        ):
-            self._add(name, slp.get(field) or 0, base)
-        # Each piece reads its own fields: an odd one loses that piece, not the event.
+        self._add("litellm.spend", event.cost, base)
+        self._add("litellm.usage.total_tokens", event.total_tokens or 0, base)
+        self._add("litellm.usage.input_tokens", event.prompt_tokens or 0, base)
+        self._add("litellm.usage.output_tokens", event.completion_tokens or 0, base)
+        # Each piece maps its own fields: an odd one loses that piece, not the event.
         for piece in (
             self._record_token_details,
             self._record_latency,
@@ -253,9 +251,10 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
             self._record_rate_limits,
         ):
             try:
-                piece(kwargs, slp, base)
+                piece(event)
             except Exception as error:
                 self._report_error(f"record_success{piece.__name__}", error)
+        return event
 
     def record_failure(self, kwargs: Mapping[str, Any]) -> None:
         kwargs = mapping(kwargs)  # LiteLLM passes a dict; anything else records nothing
@@ -267,7 +266,8 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
             base.pop(attr.API_KEY_HASH, None)  # the refused credential, in any form
         inst = self.instruments
         inst.record("litellm.llm_api.failed_requests", 1, base)
-        self._record_zero_cost(kwargs, slp, base)
+        reason = text(mapping(slp.get("zero_cost_diagnostic")).get("reason"))
+        self._count_zero_cost(reason, base)
         exception = kwargs.get("exception")
         params = mapping(kwargs.get("litellm_params"))
         deployment = dict(base)
@@ -356,146 +356,108 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         put(attributes, attr.EXCEPTION_STATUS, status)
         self.instruments.record("litellm.deployment.cooldowns", 1, attributes)
 
-    # -- pieces of a success -------------------------------------------------
+    # -- pieces of a success: each maps fields of the event to instruments -----
 
-    def _record_token_details(
-        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
-    ) -> None:
-        usage = usage_details(slp)
-        if not usage:
-            return
-        for name, section, fields in _TOKEN_DETAILS:
-            details = mapping(usage.get(section))
-            value = next((details[f] for f in fields if details.get(f) is not None), None)
-            self._add_positive(name, value, base)
-        self._add_positive("litellm.usage.video_duration", usage.get("duration_seconds"), base)
-        self._add_positive("litellm.usage.images_generated", usage.get("output_image_count"), base)
-        prompt = mapping(usage.get("prompt_tokens_details"))
-        read = usage.get("cache_read_input_tokens") or prompt.get("cached_tokens")
-        created = (
-            usage.get("cache_creation_input_tokens")
-            or prompt.get("cache_write_tokens")
-            or prompt.get("cache_creation_tokens")
-        )
-        self._add_positive("litellm.provider_cache.read_input_tokens", read, base)
-        self._add_positive("litellm.provider_cache.creation_input_tokens", created, base)
-        if self.instruments.enabled("gen_ai.client.token.usage"):
-            for kind, field in (("input", "prompt_tokens"), ("output", "completion_tokens")):
-                tokens = number(slp.get(field))
+    def _record_token_details(self, event: Success) -> None:
+        base, usage = event.base, event.usage
+        if usage:
+            for name, section, fields in _TOKEN_DETAILS:
+                details = mapping(usage.get(section))
+                value = next((details[f] for f in fields if details.get(f) is not None), None)
+                self._add_positive(name, value, base)
+            self._add_positive("litellm.usage.video_duration", usage.get("duration_seconds"), base)
+            self._add_positive(
+                "litellm.usage.images_generated", usage.get("output_image_count"), base
+            )
+            prompt = mapping(usage.get("prompt_tokens_details"))
+            read = usage.get("cache_read_input_tokens") or prompt.get("cached_tokens")
+            created = (
+                usage.get("cache_creation_input_tokens")
+                or prompt.get("cache_write_tokens")
+                or prompt.get("cache_creation_tokens")
+            )
+            self._add_positive("litellm.provider_cache.read_input_tokens", read, base)
+            self._add_positive("litellm.provider_cache.creation_input_tokens", created, base)
+        if self.instruments.enabled(TOKEN_USAGE.name):
+            for kind, value in (
+                ("input", event.prompt_tokens),
+                ("output", event.completion_tokens),
+            ):
+                tokens = number(value)
                 if tokens is not None and tokens >= 0:
                     self.instruments.record(
-                        "gen_ai.client.token.usage", tokens, {**base, attr.TOKEN_TYPE: kind}
+                        TOKEN_USAGE.name, tokens, {**base, attr.TOKEN_TYPE: kind}
                     )
 
-    def _record_latency(
-        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
-    ) -> None:
-        inst = self.instruments
-        api_start = kwargs.get("api_call_start_time")
-        end = kwargs.get("end_time")
-        if kwargs.get("stream") is True:
-            ttft = seconds_between(api_start, kwargs.get("completion_start_time"))
-            self._observe("gen_ai.client.operation.time_to_first_chunk", ttft, base)
-        self._observe("gen_ai.client.operation.duration", seconds_between(api_start, end), base)
-        queue = number(
-            mapping(mapping(kwargs.get("litellm_params")).get("metadata")).get("queue_time_seconds")
-        )
-        total = seconds_between(kwargs.get("start_time"), end)
-        if total is not None and queue is not None and queue >= 0:
-            total += queue
-        self._observe("gen_ai.server.request.duration", total, base)
-        if queue is not None and queue >= 0:
-            inst.record("litellm.request.queue_time", queue, base)
+    def _record_latency(self, event: Success) -> None:
+        base = event.base
+        if event.stream:
+            self._observe("gen_ai.client.operation.time_to_first_chunk", event.ttft, base)
+        self._observe("gen_ai.client.operation.duration", event.api_duration, base)
+        self._observe("gen_ai.server.request.duration", event.total_duration, base)
+        if event.queue_time is not None:
+            self.instruments.record("litellm.request.queue_time", event.queue_time, base)
 
-    def _record_deployment_success(
-        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
-    ) -> None:
-        inst = self.instruments
-        params = mapping(kwargs.get("litellm_params"))
-        hidden = mapping(slp.get("hidden_params"))
-        deployment = dict(base)
-        put(deployment, attr.PROVIDER_NAME, params.get("custom_llm_provider"))
-        model_info = mapping(mapping(params.get("metadata")).get("model_info"))
+    def _record_deployment_success(self, event: Success) -> None:
+        inst, deployment = self.instruments, event.deployment
         limits = _pick(deployment, _DEPLOYMENT_KEYS)
-        for name, field in (
-            ("litellm.deployment.tpm_limit", "tpm"),
-            ("litellm.deployment.rpm_limit", "rpm"),
-        ):
-            value = number(model_info.get(field)) or number(params.get(field))
-            if value is not None:
-                inst.set(name, value, limits)
-        headers = ratelimit_headers(slp)
-        for name, field in (
-            ("litellm.deployment.remaining_requests", "x_ratelimit_remaining_requests"),
-            ("litellm.deployment.remaining_tokens", "x_ratelimit_remaining_tokens"),
-        ):
-            value = self._header(name, headers.get(field))
+        if event.tpm is not None:
+            inst.set("litellm.deployment.tpm_limit", event.tpm, limits)
+        if event.rpm is not None:
+            inst.set("litellm.deployment.rpm_limit", event.rpm, limits)
+        for name, field in _REMAINING_HEADERS:
+            value = self._header(name, event.headers.get(field))
             if value is not None:
                 inst.set(name, value, deployment)
-        overhead_ms = number(hidden.get("litellm_overhead_time_ms"))
+        overhead_ms = event.overhead_ms
         if overhead_ms:
             inst.record("litellm.overhead.duration", overhead_ms / 1000, deployment)
-        guardrail_s = _additive_guardrail_seconds(slp.get("guardrail_information"))
-        if overhead_ms or guardrail_s:
+        if overhead_ms or event.guardrail_seconds:
             inst.record(
                 "litellm.overhead_with_guardrails.duration",
-                (overhead_ms or 0) / 1000 + guardrail_s,
+                (overhead_ms or 0) / 1000 + event.guardrail_seconds,
                 deployment,
             )
         inst.set("litellm.deployment.state", HEALTHY, _pick(deployment, _STATE_KEYS))
         inst.record("litellm.deployment.successes", 1, deployment)
         inst.record("litellm.deployment.requests", 1, deployment)
-        output_tokens = number(slp.get("completion_tokens"))
-        if output_tokens:
-            end = kwargs.get("end_time")
-            start = kwargs.get("start_time")
-            first = kwargs.get("completion_start_time") if kwargs.get("stream") is True else None
-            latency = seconds_between(start, first if first is not None else end)
-            if latency is not None and output_tokens > 0:
-                inst.record(
-                    "litellm.deployment.latency_per_output_token",
-                    latency / output_tokens,
-                    deployment,
-                )
+        output_tokens = number(event.completion_tokens)
+        if output_tokens and output_tokens > 0 and event.generation is not None:
+            inst.record(
+                "litellm.deployment.latency_per_output_token",
+                event.generation / output_tokens,
+                deployment,
+            )
 
-    def _record_cache(
-        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
-    ) -> None:
-        hit = slp.get("cache_hit")
-        if hit is True:
-            self.instruments.record("litellm.cache.hits", 1, base)
-            self._add("litellm.cache.tokens", slp.get("total_tokens") or 0, base)
-        elif hit is False:
-            self.instruments.record("litellm.cache.misses", 1, base)
+    def _record_cache(self, event: Success) -> None:
+        if event.cache_hit is True:
+            self.instruments.record("litellm.cache.hits", 1, event.base)
+            self._add("litellm.cache.tokens", event.total_tokens or 0, event.base)
+        elif event.cache_hit is False:
+            self.instruments.record("litellm.cache.misses", 1, event.base)
 
-    def _record_zero_cost(
-        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
-    ) -> None:
-        reason = mapping(slp.get("zero_cost_diagnostic")).get("reason")
+    def _record_zero_cost(self, event: Success) -> None:
+        self._count_zero_cost(event.zero_cost_reason, event.base)
+
+    def _count_zero_cost(self, reason: str | None, base: Mapping[str, str]) -> None:
         if reason:
-            attributes = dict(base)
-            put(attributes, attr.REASON, reason)
-            self.instruments.record("litellm.zero_cost_requests", 1, attributes)
+            self.instruments.record("litellm.zero_cost_requests", 1, {**base, attr.REASON: reason})
 
-    def _record_mcp(
-        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
-    ) -> None:
-        call = mapping(mapping(slp.get("metadata")).get("mcp_tool_call_metadata"))
+    def _record_mcp(self, event: Success) -> None:
+        call = event.mcp_call
         if not call:
             return
-        attributes = dict(base)
+        attributes = dict(event.base)
         put(attributes, attr.TOOL_NAME, call.get("name"))
         put(attributes, attr.MCP_SERVER, call.get("mcp_server_name"))
         self.instruments.record("litellm.mcp.tool_calls", 1, attributes)
-        cost = number(slp.get("response_cost"))
+        cost = number(event.cost)
         if cost is not None and cost > 0:
             self.instruments.record("litellm.mcp.tool_call_spend", cost, attributes)
 
-    def _record_budgets(
-        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
-    ) -> None:
-        meta = mapping(mapping(kwargs.get("litellm_params")).get("metadata"))
-        cost = number(slp.get("response_cost")) or 0.0
+    def _record_budgets(self, event: Success) -> None:
+        base, meta = event.base, event.metadata
+        cost = number(event.cost) or 0.0
         for spend_key, max_keys, reset_key, identity, gauges in _BUDGETS:
             labels = _pick(base, identity)
             if identity[0] not in labels:
@@ -531,45 +493,31 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         if hours is not None:
             inst.set(hours_name, hours, labels)
 
-    async def record_router_remaining(self, kwargs: Mapping[str, Any]) -> None:
+    async def record_router_remaining(self, event: Success | None) -> None:
         """Remaining requests/tokens from the proxy Router's rpm/tpm usage, when the
         provider sent no rate-limit headers (Bedrock, Vertex, text completion...)."""
-        slp = mapping(mapping(kwargs).get("standard_logging_object"))
-        headers = ratelimit_headers(slp)
+        router = proxy_router()
+        if router is None or event is None or not event.model_group:
+            return  # LiteLLM asks only the proxy's Router
         missing = [
             (name, field)
-            for name, field in (
-                ("litellm.deployment.remaining_requests", "x_ratelimit_remaining_requests"),
-                ("litellm.deployment.remaining_tokens", "x_ratelimit_remaining_tokens"),
-            )
-            if headers.get(field) is None and self.instruments.enabled(name)
+            for name, field in _REMAINING_HEADERS
+            if event.headers.get(field) is None and self.instruments.enabled(name)
         ]
-        group = slp.get("model_group")
-        router = proxy_router()
-        if not missing or not isinstance(group, str) or not group or router is None:
+        if not missing:
             return
         usage = mapping(
-            await asyncio.wait_for(router.get_remaining_model_group_usage(group), timeout=2.0)
-        )
-        if not usage:
-            return
-        deployment = self.reader.request(kwargs, slp)
-        put(
-            deployment,
-            attr.PROVIDER_NAME,
-            mapping(kwargs.get("litellm_params")).get("custom_llm_provider"),
+            await asyncio.wait_for(
+                router.get_remaining_model_group_usage(event.model_group), timeout=2.0
+            )
         )
         for name, field in missing:
             value = self._header(name, usage.get(field.replace("_", "-")))
             if value is not None:
-                self.instruments.set(name, value, deployment)
+                self.instruments.set(name, value, event.deployment)
 
-    def _record_rate_limits(
-        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
-    ) -> None:
-        inst = self.instruments
-        headers = ratelimit_headers(slp)
-        meta = mapping(mapping(kwargs.get("litellm_params")).get("metadata"))
+    def _record_rate_limits(self, event: Success) -> None:
+        inst, base, headers, meta = self.instruments, event.base, event.headers, event.metadata
         group = base.get(attr.MODEL_GROUP)
         key_model = _pick(base, (attr.API_KEY_HASH, attr.API_KEY_ALIAS, attr.MODEL_ID))
         if group is not None and attr.API_KEY_HASH in key_model:
@@ -697,15 +645,3 @@ def _hours_until(value: object) -> float | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return (value - datetime.now(timezone.utc)).total_seconds() / 3600
-
-
-def _additive_guardrail_seconds(information: object) -> float:
-    entries = information if isinstance(information, list) else [information]
-    total = 0.0
-    for entry in entries:
-        entry = mapping(entry)
-        modes = entry.get("guardrail_mode")
-        modes = modes if isinstance(modes, list) else [modes]
-        if modes and all(mode in ("pre_call", "post_call") for mode in modes):
-            total += number(entry.get("duration")) or 0.0
-    return total

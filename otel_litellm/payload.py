@@ -12,6 +12,7 @@ import math
 import re
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -169,8 +170,44 @@ def exception_status(exception: object) -> str | None:
     return text(status)
 
 
+@dataclass(frozen=True, slots=True)
+class Success:
+    """One LiteLLM success event, read once: every field the success families need.
+
+    Attribute sets are built once per request and shared by every family (each
+    family keeps only its own keys).  Numbers the families count are kept as sent
+    (``cost``, ``*_tokens``) so the recorder can count a malformed one as dropped;
+    everything else is already parsed, and a field that cannot be read is None.
+    """
+
+    base: Attributes  # identity, model and deployment of the call
+    deployment: Attributes  # base, with the provider LiteLLM resolved for the call
+    proxy: Attributes  # base, as litellm_proxy_total_requests_metric labels it
+    cost: object
+    total_tokens: object
+    prompt_tokens: object
+    completion_tokens: object
+    usage: Mapping[str, Any]  # the provider's usage object (token details, media)
+    metadata: Mapping[str, Any]  # litellm_params.metadata: budgets, limits, queue time
+    headers: Mapping[str, Any]  # the provider's rate-limit headers
+    model_group: str | None
+    stream: bool
+    ttft: float | None  # api call start -> first chunk (streams)
+    api_duration: float | None  # api call start -> end
+    total_duration: float | None  # start -> end, plus time queued before LiteLLM
+    queue_time: float | None
+    generation: float | None  # start -> first chunk (streams) or end
+    tpm: float | None  # the deployment's configured limits
+    rpm: float | None
+    overhead_ms: float | None
+    guardrail_seconds: float
+    cache_hit: object
+    zero_cost_reason: str | None
+    mcp_call: Mapping[str, Any]
+
+
 class PayloadReader:
-    """Reads the attribute sets LiteLLM's payloads carry, under the user's settings."""
+    """Reads LiteLLM's payloads into attribute sets and values, under the user's settings."""
 
     def __init__(
         self,
@@ -181,6 +218,8 @@ class PayloadReader:
         custom_tags: Sequence[str] = (),
     ) -> None:
         self._end_user_labels = end_user_labels
+        # litellm_proxy_total_requests_metric's requested_model on a (fallback) success:
+        # the group the client asked for (metadata.original_model_group) from 1.109.
         self.original_group_on_proxy_requests = ORIGINAL_GROUP_ON_PROXY_REQUESTS
         self._user_email_labels = user_email_labels
         # "metadata.foo.bar" -> (("foo", "bar"), semantic key)
@@ -196,18 +235,6 @@ class PayloadReader:
             for tag in dict.fromkeys(custom_tags)
         ]
 
-    def proxy_requested_model(self, kwargs: Mapping[str, Any]) -> str | None:
-        """``requested_model`` of a success on ``litellm_proxy_total_requests_metric``.
-
-        From LiteLLM 1.109 it is the group the client asked for (the Router's
-        ``metadata.original_model_group``), also when a fallback group answered;
-        before, the group that answered (None here: the request's own attribute).
-        """
-        if not self.original_group_on_proxy_requests:
-            return None
-        meta = mapping(mapping(kwargs.get("litellm_params")).get("metadata"))
-        return text(meta.get("original_model_group"))
-
     def user_email_enabled(self) -> bool:
         return self._user_email_labels
 
@@ -220,6 +247,57 @@ class PayloadReader:
         if getattr(litellm, "disable_end_user_cost_tracking", False):
             return False
         return bool(getattr(litellm, "enable_end_user_cost_tracking_prometheus_only", False))
+
+    def success(self, kwargs: Mapping[str, Any]) -> Success | None:
+        """The success event in ``kwargs``; None without a standard logging payload."""
+        slp = kwargs.get("standard_logging_object")
+        if not isinstance(slp, Mapping):
+            return None
+        params = mapping(kwargs.get("litellm_params"))
+        meta = mapping(params.get("metadata"))
+        base = self.request(kwargs, slp)
+        deployment = dict(base)
+        put(deployment, attr.PROVIDER_NAME, params.get("custom_llm_provider"))
+        proxy = {**base, attr.STATUS_CODE: "200"}
+        if self.original_group_on_proxy_requests:
+            put(proxy, attr.MODEL_GROUP, meta.get("original_model_group"))
+        stream = kwargs.get("stream") is True
+        start, end = kwargs.get("start_time"), kwargs.get("end_time")
+        api_start = kwargs.get("api_call_start_time")
+        first = kwargs.get("completion_start_time") if stream else None
+        ttft = seconds_between(api_start, first) if stream else None
+        queue = number(meta.get("queue_time_seconds"))
+        queue = queue if queue is not None and queue >= 0 else None
+        total = seconds_between(start, end)
+        hidden = mapping(slp.get("hidden_params"))
+        model_info = mapping(meta.get("model_info"))
+        slp_meta = mapping(slp.get("metadata"))
+        return Success(
+            base=base,
+            deployment=deployment,
+            proxy=proxy,
+            cost=slp.get("response_cost"),
+            total_tokens=slp.get("total_tokens"),
+            prompt_tokens=slp.get("prompt_tokens"),
+            completion_tokens=slp.get("completion_tokens"),
+            usage=mapping(slp_meta.get("usage_object")),
+            metadata=meta,
+            headers=mapping(hidden.get("additional_headers")),
+            model_group=text(slp.get("model_group")),
+            stream=stream,
+            ttft=ttft,
+            api_duration=seconds_between(api_start, end),
+            total_duration=total + queue if total is not None and queue is not None else total,
+            queue_time=queue,
+            generation=seconds_between(start, first if first is not None else end),
+            tpm=number(model_info.get("tpm")) or number(params.get("tpm")),
+            rpm=number(model_info.get("rpm")) or number(params.get("rpm")),
+            overhead_ms=number(hidden.get("litellm_overhead_time_ms")),
+            guardrail_seconds=_additive_guardrail_seconds(slp.get("guardrail_information")),
+            cache_hit=slp.get("cache_hit"),
+            zero_cost_reason=text(mapping(slp.get("zero_cost_diagnostic")).get("reason")),
+            mcp_call=mapping(slp_meta.get("mcp_tool_call_metadata")),
+        )
 
     def request(self, kwargs: Mapping[str, Any], slp: Mapping[str, Any]) -> Attributes:
         """Identity, model and deployment attributes of one LLM call."""
@@ -377,12 +455,17 @@ def service_tier(slp: Mapping[str, Any]) -> str | None:
     return requested if requested in _SERVICE_TIERS else None
 
 
-def usage_details(slp: Mapping[str, Any]) -> Mapping[str, Any]:
-    return mapping(mapping(slp.get("metadata")).get("usage_object"))
-
-
-def ratelimit_headers(slp: Mapping[str, Any]) -> Mapping[str, Any]:
-    return mapping(mapping(slp.get("hidden_params")).get("additional_headers"))
+def _additive_guardrail_seconds(information: object) -> float:
+    """Seconds of pre- and post-call guardrails (the ones that add to a request's latency)."""
+    entries = information if isinstance(information, list) else [information]
+    total = 0.0
+    for entry in entries:
+        entry = mapping(entry)
+        modes = entry.get("guardrail_mode")
+        modes = modes if isinstance(modes, list) else [modes]
+        if modes and all(mode in ("pre_call", "post_call") for mode in modes):
+            total += number(entry.get("duration")) or 0.0
+    return total
 
 
 def proxy_router() -> Any:
