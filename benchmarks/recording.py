@@ -43,9 +43,13 @@ def hook_loop(logger: Any, event: str) -> Callable[[int], None]:
     args = (call["kwargs"], call["response_obj"], call["start_time"], call["end_time"])
     loop = asyncio.new_event_loop()
 
+    kwargs, rest = args[0], args[1:]
+
     async def many(count: int) -> None:
+        # A fresh top-level dict per call, as LiteLLM's Logging object gives each
+        # call its own: otel_litellm counts one failure once per dict (issue 14.5).
         for _ in range(count):
-            await hook(*args)
+            await hook(dict(kwargs), *rest)
 
     def step(count: int) -> None:
         loop.run_until_complete(many(count))

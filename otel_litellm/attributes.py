@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
+
 # -- request identity (from LiteLLM's auth metadata) -------------------------
 API_KEY_HASH: Final = "litellm.api_key.hash"
 API_KEY_ALIAS: Final = "litellm.api_key.alias"
@@ -24,14 +26,14 @@ PROJECT_ID: Final = "litellm.project.id"
 PROJECT_ALIAS: Final = "litellm.project.alias"
 
 # -- model and deployment ----------------------------------------------------
-OPERATION_NAME: Final = "gen_ai.operation.name"
-REQUEST_MODEL: Final = "gen_ai.request.model"  # the model LiteLLM asked the provider for
-PROVIDER_NAME: Final = "gen_ai.provider.name"
+OPERATION_NAME: Final = gen_ai.GEN_AI_OPERATION_NAME
+REQUEST_MODEL: Final = gen_ai.GEN_AI_REQUEST_MODEL  # the model LiteLLM asked the provider for
+PROVIDER_NAME: Final = gen_ai.GEN_AI_PROVIDER_NAME
 MODEL_GROUP: Final = "litellm.model_group"  # the model the client asked LiteLLM for
 MODEL_ID: Final = "litellm.model_id"
 API_BASE: Final = "litellm.api_base"
 SERVICE_TIER: Final = "litellm.service_tier"
-TOKEN_TYPE: Final = "gen_ai.token.type"
+TOKEN_TYPE: Final = gen_ai.GEN_AI_TOKEN_TYPE
 
 # -- the HTTP request to the proxy -------------------------------------------
 STATUS_CODE: Final = "http.response.status_code"
@@ -51,7 +53,7 @@ RATE_LIMIT_TYPE: Final = "litellm.rate_limit.type"
 GUARDRAIL_NAME: Final = "litellm.guardrail.name"
 GUARDRAIL_STATUS: Final = "litellm.guardrail.status"
 GUARDRAIL_HOOK: Final = "litellm.guardrail.hook_type"
-TOOL_NAME: Final = "gen_ai.tool.name"
+TOOL_NAME: Final = gen_ai.GEN_AI_TOOL_NAME
 MCP_SERVER: Final = "litellm.mcp.server.name"
 CALLBACK_NAME: Final = "litellm.callback.name"
 REASON: Final = "litellm.reason"
@@ -59,6 +61,19 @@ RESULT: Final = "litellm.result"
 FILE_PURPOSE: Final = "litellm.file.purpose"
 FILE_TYPE: Final = "litellm.file.type"
 INPUT_SEQUENCE_LENGTH: Final = "litellm.input_sequence_length"
+
+# -- the database gauges (otel_litellm.db) -------------------------------------
+API_KEY_NAME: Final = "litellm.api_key.name"  # LiteLLM's masked key, sk-...abcd
+USER_ALIAS: Final = "litellm.user.alias"
+ENTITY_TYPE: Final = "litellm.entity.type"
+ENTITY_ID: Final = "litellm.entity.id"
+ENTITY_ALIAS: Final = "litellm.entity.alias"
+BASE_MODEL: Final = "litellm.base_model"
+MODEL_MODE: Final = "litellm.model.mode"
+REQUEST_TAG: Final = "litellm.request.tag"
+DB_QUERY: Final = "litellm.db.query"
+DB_REFRESHER: Final = "litellm.db.refresher"
+QUANTILE: Final = "litellm.quantile"
 
 # Custom labels configured by the user live under these prefixes; the label
 # name is derived the way LiteLLM derives it (``metadata.foo`` -> ``metadata_foo``).
@@ -110,11 +125,32 @@ LABEL_TO_ATTRIBUTE: Final[dict[str, str]] = {
     "purpose": FILE_PURPOSE,
     "file_type": FILE_TYPE,
     "input_sequence_length": INPUT_SEQUENCE_LENGTH,
+    # the database gauges: one spelling per label across request and database families
+    "team_id": TEAM_ID,
+    "key_alias": API_KEY_ALIAS,
+    "user_id": USER_ID,
+    "organization_id": ORG_ID,
+    "organization_alias": ORG_ALIAS,
+    "key_name": API_KEY_NAME,
+    "user_alias": USER_ALIAS,
+    "entity_type": ENTITY_TYPE,
+    "entity_id": ENTITY_ID,
+    "entity_alias": ENTITY_ALIAS,
+    "base_model": BASE_MODEL,
+    "mode": MODEL_MODE,
+    "tag": REQUEST_TAG,
+    "query": DB_QUERY,
+    "refresher": DB_REFRESHER,
+    "quantile": QUANTILE,
 }
 
 
 def attribute_for_label(label: str) -> str:
-    """The semantic key a LiteLLM label is read from (custom labels included)."""
+    """The semantic key a LiteLLM label is read from (custom labels included).
+
+    Every LiteLLM label has a row in ``LABEL_TO_ATTRIBUTE``; an unknown label is a
+    KeyError rather than an invented key, so one label never has two spellings.
+    """
     known = LABEL_TO_ATTRIBUTE.get(label)
     if known is not None:
         return known
@@ -122,4 +158,4 @@ def attribute_for_label(label: str) -> str:
         return METADATA_PREFIX + label[len("metadata_") :]
     if label.startswith("tag_"):
         return TAG_PREFIX + label[len("tag_") :]
-    return "litellm." + label
+    raise KeyError(f"no semantic attribute for LiteLLM label {label!r}")

@@ -7,10 +7,13 @@ request path never sees it.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -21,17 +24,20 @@ from otel_litellm import attributes as attr
 from otel_litellm.instruments import Instruments
 from otel_litellm.payload import (
     PayloadReader,
+    Success,
+    auth_failure,
     bounded_model,
+    end_user_budget,
     exception_class,
     exception_status,
     hashed_key,
     mapping,
     number,
+    proxy_router,
     put,
-    ratelimit_headers,
-    seconds_between,
-    usage_details,
+    text,
 )
+from otel_litellm.spec import TOKEN_USAGE
 
 _log = logging.getLogger("otel_litellm")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -47,53 +53,63 @@ _TOKEN_DETAILS = (
     ("litellm.usage.output_reasoning_tokens", "completion_tokens_details", ("reasoning_tokens",)),
     ("litellm.usage.output_audio_tokens", "completion_tokens_details", ("audio_tokens",)),
 )
-# (gauge prefix, spend key, max budget key, reset key, identity attributes)
+# The budget state LiteLLM's auth attaches to each request's metadata, per entity:
+# spend key, max budget keys (first present wins), reset key, identity, and the
+# (max, remaining, remaining hours) gauges.
+_KEY_BUDGET = ("litellm.api_key.budget.max", "litellm.api_key.budget.remaining",
+               "litellm.api_key.budget.remaining_hours")  # fmt: skip
+_TEAM_BUDGET = ("litellm.team.budget.max", "litellm.team.budget.remaining",
+                "litellm.team.budget.remaining_hours")  # fmt: skip
+_USER_BUDGET = ("litellm.user.budget.max", "litellm.user.budget.remaining",
+                "litellm.user.budget.remaining_hours")  # fmt: skip
+_ORG_BUDGET = ("litellm.org.budget.max", "litellm.org.budget.remaining",
+               "litellm.org.budget.remaining_hours")  # fmt: skip
+_END_USER_BUDGET = ("litellm.end_user.budget.max", "litellm.end_user.budget.remaining",
+                    "litellm.end_user.budget.remaining_hours")  # fmt: skip
 _BUDGETS = (
-    (
-        "litellm.api_key",
-        "user_api_key_spend",
-        "user_api_key_max_budget",
-        "user_api_key_budget_reset_at",
-        (attr.API_KEY_HASH, attr.API_KEY_ALIAS),
-    ),
-    (
-        "litellm.team",
-        "user_api_key_team_spend",
-        "user_api_key_team_max_budget",
-        None,
-        (attr.TEAM_ID, attr.TEAM_ALIAS),
-    ),
-    (
-        "litellm.user",
-        "user_api_key_user_spend",
-        "user_api_key_user_max_budget",
-        None,
-        (attr.USER_ID,),
-    ),
+    ("user_api_key_spend", ("user_api_key_max_budget",), "user_api_key_budget_reset_at",
+     (attr.API_KEY_HASH, attr.API_KEY_ALIAS), _KEY_BUDGET),
+    ("user_api_key_team_spend",
+     ("user_api_key_team_max_budget", "user_api_key_team_table_max_budget"),
+     "user_api_key_team_budget_reset_at", (attr.TEAM_ID, attr.TEAM_ALIAS), _TEAM_BUDGET),
+    ("user_api_key_user_spend",
+     ("user_api_key_user_max_budget", "user_api_key_user_table_max_budget"),
+     "user_api_key_user_budget_reset_at", (attr.USER_ID,), _USER_BUDGET),
+    ("user_api_key_org_spend", ("user_api_key_org_max_budget",), "user_api_key_org_budget_reset_at",
+     (attr.ORG_ID, attr.ORG_ALIAS), _ORG_BUDGET),
+)  # fmt: skip
+# The key's per-model limits: (kind, gauge).
+_KEY_MODEL_REMAINING = (
+    ("requests", "litellm.api_key.model.remaining_requests"),
+    ("tokens", "litellm.api_key.model.remaining_tokens"),
 )
-# LiteLLM's v3 limiter header scopes -> (allowed gauge, used gauge, identity attributes)
+# LiteLLM's v3 limiter headers: (header scope, allowed gauge, used gauge, identity).
 _V3_SCOPES = (
-    ("api_key", "litellm.api_key.rate_limit", (attr.API_KEY_HASH, attr.API_KEY_ALIAS)),
-    ("team", "litellm.team.rate_limit", (attr.TEAM_ID, attr.TEAM_ALIAS)),
-    (
-        "model_per_project",
-        "litellm.project.model.rate_limit",
-        (attr.PROJECT_ID, attr.PROJECT_ALIAS, attr.MODEL_GROUP),
-    ),
-)
-# LiteLLM's v3 limiter headers, spelled out once:
+    ("api_key", "litellm.api_key.rate_limit.allowed", "litellm.api_key.rate_limit.used",
+     (attr.API_KEY_HASH, attr.API_KEY_ALIAS)),
+    ("team", "litellm.team.rate_limit.allowed", "litellm.team.rate_limit.used",
+     (attr.TEAM_ID, attr.TEAM_ALIAS)),
+    ("model_per_project", "litellm.project.model.rate_limit.allowed",
+     "litellm.project.model.rate_limit.used",
+     (attr.PROJECT_ID, attr.PROJECT_ALIAS, attr.MODEL_GROUP)),
+)  # fmt: skip
 # (limit header, remaining header, allowed gauge, used gauge, rate_limit_type, identity)
 _V3_LIMITS = tuple(
     (
         f"x-ratelimit-{scope}-limit-{kind}",
         f"x-ratelimit-{scope}-remaining-{kind}",
-        f"{prefix}.allowed",
-        f"{prefix}.used",
+        allowed,
+        used,
         kind,
         identity,
     )
-    for scope, prefix, identity in _V3_SCOPES
+    for scope, allowed, used, identity in _V3_SCOPES
     for kind in ("requests", "tokens")
+)
+# (gauge, header) of the provider's remaining requests and tokens.
+_REMAINING_HEADERS = (
+    ("litellm.deployment.remaining_requests", "x_ratelimit_remaining_requests"),
+    ("litellm.deployment.remaining_tokens", "x_ratelimit_remaining_tokens"),
 )
 _DEPLOYMENT_KEYS = (
     attr.MODEL_GROUP,
@@ -143,8 +159,11 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         super().__init__()
         self.instruments = instruments
         self.reader = reader
-        self._last_error_log = 0.0
-        self._suppressed_errors = 0
+        # One log budget per kind of message, so a flood of dropped values never
+        # hides a hook failure: kind -> [last logged (monotonic), suppressed since].
+        self._log_budgets: dict[str, list[float]] = {}
+        self._failures_seen: OrderedDict[tuple[int, str], None] = OrderedDict()
+        self._failures_lock = threading.Lock()
 
     # -- LiteLLM hooks -----------------------------------------------------
 
@@ -152,7 +171,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
     async def async_log_success_event(
         self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
     ) -> None:
-        self.record_success(kwargs)
+        await self.record_router_remaining(self.record_success(kwargs))
 
     @_guarded
     def log_success_event(
@@ -207,39 +226,48 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
 
     # -- recording ---------------------------------------------------------
 
-    def record_success(self, kwargs: Mapping[str, Any]) -> None:
-        kwargs = mapping(kwargs)  # LiteLLM passes a dict; anything else records nothing
-        slp = kwargs.get("standard_logging_object")
-        if not isinstance(slp, Mapping):
+    def record_success(self, kwargs: Mapping[str, Any]) -> Success | None:
+        """Record a success event; returns the event as read (None if unreadable)."""
+        event = self.reader.success(mapping(kwargs))  # anything but a dict records nothing
+        if event is None:
             self._drop("success event without standard_logging_object")
-            return
-        inst = self.instruments
-        base = self.reader.request(kwargs, slp)
-        inst.record("litellm.proxy.requests", 1, {**base, attr.STATUS_CODE: "200"})
+            return None
+        inst, base = self.instruments, event.base
+        inst.record("litellm.proxy.requests", 1, event.proxy)
         inst.record("litellm.requests", 1, base)
-        self._add("litellm.spend", slp.get("response_cost"), base)
-        for name, field in (
-            ("litellm.usage.total_tokens", "total_tokens"),
-            ("litellm.usage.input_tokens", "prompt_tokens"),
-            ("litellm.usage.output_tokens", "completion_tokens"),
+        self._add("litellm.spend", event.cost, base)
+        self._add("litellm.usage.total_tokens", event.total_tokens or 0, base)
+        self._add("litellm.usage.input_tokens", event.prompt_tokens or 0, base)
+        self._add("litellm.usage.output_tokens", event.completion_tokens or 0, base)
+        # Each piece maps its own fields: an odd one loses that piece, not the event.
+        for piece in (
+            self._record_token_details,
+            self._record_latency,
+            self._record_deployment_success,
+            self._record_cache,
+            self._record_zero_cost,
+            self._record_mcp,
+            self._record_budgets,
+            self._record_rate_limits,
         ):
-            self._add(name, slp.get(field) or 0, base)
-        self._record_token_details(slp, base)
-        self._record_latency(kwargs, slp, base)
-        self._record_deployment_success(kwargs, slp, base)
-        self._record_cache(slp, base)
-        self._record_zero_cost(slp, base)
-        self._record_mcp(slp, base)
-        self._record_budgets(kwargs, slp, base)
-        self._record_rate_limits(kwargs, slp, base)
+            try:
+                piece(event)
+            except Exception as error:
+                self._report_error(f"record_success{piece.__name__}", error)
+        return event
 
     def record_failure(self, kwargs: Mapping[str, Any]) -> None:
         kwargs = mapping(kwargs)  # LiteLLM passes a dict; anything else records nothing
+        if not self._first_report(kwargs):
+            return
         slp = mapping(kwargs.get("standard_logging_object"))
         base = self.reader.request(kwargs, slp)
+        if auth_failure(kwargs.get("exception")):
+            base.pop(attr.API_KEY_HASH, None)  # the refused credential, in any form
         inst = self.instruments
         inst.record("litellm.llm_api.failed_requests", 1, base)
-        self._record_zero_cost(slp, base)
+        reason = text(mapping(slp.get("zero_cost_diagnostic")).get("reason"))
+        self._count_zero_cost(reason, base)
         exception = kwargs.get("exception")
         params = mapping(kwargs.get("litellm_params"))
         deployment = dict(base)
@@ -272,7 +300,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         put(attributes, attr.USER_ID, getattr(auth, "user_id", None))
         if self.reader.user_email_enabled():
             put(attributes, attr.USER_EMAIL, getattr(auth, "user_email", None))
-        if status != "401":
+        if not auth_failure(exception):
             put(attributes, attr.API_KEY_HASH, hashed_key(getattr(auth, "api_key", None)))
         put(attributes, attr.API_KEY_ALIAS, getattr(auth, "key_alias", None))
         put(attributes, attr.TEAM_ID, getattr(auth, "team_id", None))
@@ -328,176 +356,184 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         put(attributes, attr.EXCEPTION_STATUS, status)
         self.instruments.record("litellm.deployment.cooldowns", 1, attributes)
 
-    # -- pieces of a success -------------------------------------------------
+    # -- pieces of a success: each maps fields of the event to instruments -----
 
-    def _record_token_details(self, slp: Mapping[str, Any], base: Mapping[str, str]) -> None:
-        usage = usage_details(slp)
-        if not usage:
-            return
-        for name, section, fields in _TOKEN_DETAILS:
-            details = mapping(usage.get(section))
-            value = next((details[f] for f in fields if details.get(f) is not None), None)
-            self._add_positive(name, value, base)
-        self._add_positive("litellm.usage.video_duration", usage.get("duration_seconds"), base)
-        self._add_positive("litellm.usage.images_generated", usage.get("output_image_count"), base)
-        prompt = mapping(usage.get("prompt_tokens_details"))
-        read = usage.get("cache_read_input_tokens") or prompt.get("cached_tokens")
-        created = (
-            usage.get("cache_creation_input_tokens")
-            or prompt.get("cache_write_tokens")
-            or prompt.get("cache_creation_tokens")
-        )
-        self._add_positive("litellm.provider_cache.read_input_tokens", read, base)
-        self._add_positive("litellm.provider_cache.creation_input_tokens", created, base)
-        if self.instruments.enabled("gen_ai.client.token.usage"):
-            for kind, field in (("input", "prompt_tokens"), ("output", "completion_tokens")):
-                tokens = number(slp.get(field))
+    def _record_token_details(self, event: Success) -> None:
+        base, usage = event.base, event.usage
+        if usage:
+            for name, section, fields in _TOKEN_DETAILS:
+                details = mapping(usage.get(section))
+                value = next((details[f] for f in fields if details.get(f) is not None), None)
+                self._add_positive(name, value, base)
+            self._add_positive("litellm.usage.video_duration", usage.get("duration_seconds"), base)
+            self._add_positive(
+                "litellm.usage.images_generated", usage.get("output_image_count"), base
+            )
+            prompt = mapping(usage.get("prompt_tokens_details"))
+            read = usage.get("cache_read_input_tokens") or prompt.get("cached_tokens")
+            created = (
+                usage.get("cache_creation_input_tokens")
+                or prompt.get("cache_write_tokens")
+                or prompt.get("cache_creation_tokens")
+            )
+            self._add_positive("litellm.provider_cache.read_input_tokens", read, base)
+            self._add_positive("litellm.provider_cache.creation_input_tokens", created, base)
+        if self.instruments.enabled(TOKEN_USAGE.name):
+            for kind, value in (
+                ("input", event.prompt_tokens),
+                ("output", event.completion_tokens),
+            ):
+                tokens = number(value)
                 if tokens is not None and tokens >= 0:
                     self.instruments.record(
-                        "gen_ai.client.token.usage", tokens, {**base, attr.TOKEN_TYPE: kind}
+                        TOKEN_USAGE.name, tokens, {**base, attr.TOKEN_TYPE: kind}
                     )
 
-    def _record_latency(
-        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
-    ) -> None:
-        inst = self.instruments
-        api_start = kwargs.get("api_call_start_time")
-        end = kwargs.get("end_time")
-        if kwargs.get("stream") is True:
-            ttft = seconds_between(api_start, kwargs.get("completion_start_time"))
-            self._observe("gen_ai.client.operation.time_to_first_chunk", ttft, base)
-        self._observe("gen_ai.client.operation.duration", seconds_between(api_start, end), base)
-        queue = number(
-            mapping(mapping(kwargs.get("litellm_params")).get("metadata")).get("queue_time_seconds")
-        )
-        total = seconds_between(kwargs.get("start_time"), end)
-        if total is not None and queue is not None and queue >= 0:
-            total += queue
-        self._observe("gen_ai.server.request.duration", total, base)
-        if queue is not None and queue >= 0:
-            inst.record("litellm.request.queue_time", queue, base)
+    def _record_latency(self, event: Success) -> None:
+        base = event.base
+        if event.stream:
+            self._observe("gen_ai.client.operation.time_to_first_chunk", event.ttft, base)
+        self._observe("gen_ai.client.operation.duration", event.api_duration, base)
+        self._observe("gen_ai.server.request.duration", event.total_duration, base)
+        if event.queue_time is not None:
+            self.instruments.record("litellm.request.queue_time", event.queue_time, base)
 
-    def _record_deployment_success(
-        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
-    ) -> None:
-        inst = self.instruments
-        params = mapping(kwargs.get("litellm_params"))
-        hidden = mapping(slp.get("hidden_params"))
-        deployment = dict(base)
-        put(deployment, attr.PROVIDER_NAME, params.get("custom_llm_provider"))
-        model_info = mapping(mapping(params.get("metadata")).get("model_info"))
+    def _record_deployment_success(self, event: Success) -> None:
+        inst, deployment = self.instruments, event.deployment
         limits = _pick(deployment, _DEPLOYMENT_KEYS)
-        for name, field in (
-            ("litellm.deployment.tpm_limit", "tpm"),
-            ("litellm.deployment.rpm_limit", "rpm"),
-        ):
-            value = number(model_info.get(field)) or number(params.get(field))
-            if value is not None:
-                inst.set(name, value, limits)
-        headers = ratelimit_headers(slp)
-        for name, field in (
-            ("litellm.deployment.remaining_requests", "x_ratelimit_remaining_requests"),
-            ("litellm.deployment.remaining_tokens", "x_ratelimit_remaining_tokens"),
-        ):
-            value = number(_int_header(headers.get(field)))
+        if event.tpm is not None:
+            inst.set("litellm.deployment.tpm_limit", event.tpm, limits)
+        if event.rpm is not None:
+            inst.set("litellm.deployment.rpm_limit", event.rpm, limits)
+        for name, field in _REMAINING_HEADERS:
+            value = self._header(name, event.headers.get(field))
             if value is not None:
                 inst.set(name, value, deployment)
-        overhead_ms = number(hidden.get("litellm_overhead_time_ms"))
+        overhead_ms = event.overhead_ms
         if overhead_ms:
             inst.record("litellm.overhead.duration", overhead_ms / 1000, deployment)
-        guardrail_s = _additive_guardrail_seconds(slp.get("guardrail_information"))
-        if overhead_ms or guardrail_s:
+        if overhead_ms or event.guardrail_seconds:
             inst.record(
                 "litellm.overhead_with_guardrails.duration",
-                (overhead_ms or 0) / 1000 + guardrail_s,
+                (overhead_ms or 0) / 1000 + event.guardrail_seconds,
                 deployment,
             )
         inst.set("litellm.deployment.state", HEALTHY, _pick(deployment, _STATE_KEYS))
         inst.record("litellm.deployment.successes", 1, deployment)
         inst.record("litellm.deployment.requests", 1, deployment)
-        output_tokens = number(slp.get("completion_tokens"))
-        if output_tokens:
-            end = kwargs.get("end_time")
-            start = kwargs.get("start_time")
-            first = kwargs.get("completion_start_time") if kwargs.get("stream") is True else None
-            latency = seconds_between(start, first if first is not None else end)
-            if latency is not None and output_tokens > 0:
-                inst.record(
-                    "litellm.deployment.latency_per_output_token",
-                    latency / output_tokens,
-                    deployment,
-                )
+        output_tokens = number(event.completion_tokens)
+        if output_tokens and output_tokens > 0 and event.generation is not None:
+            inst.record(
+                "litellm.deployment.latency_per_output_token",
+                event.generation / output_tokens,
+                deployment,
+            )
 
-    def _record_cache(self, slp: Mapping[str, Any], base: Mapping[str, str]) -> None:
-        hit = slp.get("cache_hit")
-        if hit is True:
-            self.instruments.record("litellm.cache.hits", 1, base)
-            self._add("litellm.cache.tokens", slp.get("total_tokens") or 0, base)
-        elif hit is False:
-            self.instruments.record("litellm.cache.misses", 1, base)
+    def _record_cache(self, event: Success) -> None:
+        if event.cache_hit is True:
+            self.instruments.record("litellm.cache.hits", 1, event.base)
+            self._add("litellm.cache.tokens", event.total_tokens or 0, event.base)
+        elif event.cache_hit is False:
+            self.instruments.record("litellm.cache.misses", 1, event.base)
 
-    def _record_zero_cost(self, slp: Mapping[str, Any], base: Mapping[str, str]) -> None:
-        reason = mapping(slp.get("zero_cost_diagnostic")).get("reason")
+    def _record_zero_cost(self, event: Success) -> None:
+        self._count_zero_cost(event.zero_cost_reason, event.base)
+
+    def _count_zero_cost(self, reason: str | None, base: Mapping[str, str]) -> None:
         if reason:
-            attributes = dict(base)
-            put(attributes, attr.REASON, reason)
-            self.instruments.record("litellm.zero_cost_requests", 1, attributes)
+            self.instruments.record("litellm.zero_cost_requests", 1, {**base, attr.REASON: reason})
 
-    def _record_mcp(self, slp: Mapping[str, Any], base: Mapping[str, str]) -> None:
-        call = mapping(mapping(slp.get("metadata")).get("mcp_tool_call_metadata"))
+    def _record_mcp(self, event: Success) -> None:
+        call = event.mcp_call
         if not call:
             return
-        attributes = dict(base)
+        attributes = dict(event.base)
         put(attributes, attr.TOOL_NAME, call.get("name"))
         put(attributes, attr.MCP_SERVER, call.get("mcp_server_name"))
         self.instruments.record("litellm.mcp.tool_calls", 1, attributes)
-        cost = number(slp.get("response_cost"))
+        cost = number(event.cost)
         if cost is not None and cost > 0:
             self.instruments.record("litellm.mcp.tool_call_spend", cost, attributes)
 
-    def _record_budgets(
-        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
-    ) -> None:
-        meta = mapping(mapping(kwargs.get("litellm_params")).get("metadata"))
-        cost = number(slp.get("response_cost")) or 0.0
-        for prefix, spend_key, max_key, reset_key, identity in _BUDGETS:
+    def _record_budgets(self, event: Success) -> None:
+        base, meta = event.base, event.metadata
+        cost = number(event.cost) or 0.0
+        for spend_key, max_keys, reset_key, identity, gauges in _BUDGETS:
             labels = _pick(base, identity)
             if identity[0] not in labels:
                 continue
-            max_budget = number(meta.get(max_key))
+            max_budget = next(
+                (n for n in (number(meta.get(k)) for k in max_keys) if n is not None), None
+            )
+            spend = number(meta.get(spend_key))
+            self._set_budget(gauges, max_budget, spend, cost, meta.get(reset_key), labels)
+        end_user = base.get(attr.END_USER_ID)
+        if end_user is not None:
+            spend, max_budget = end_user_budget(end_user)
             if max_budget is None:
-                continue  # no budget: no series (LiteLLM writes +Inf)
-            spend = (number(meta.get(spend_key)) or 0.0) + cost
-            self.instruments.set(f"{prefix}.budget.max", max_budget, labels)
-            self.instruments.set(f"{prefix}.budget.remaining", max_budget - spend, labels)
-            if reset_key is not None:
-                hours = _hours_until(meta.get(reset_key))
-                if hours is not None:
-                    self.instruments.set(f"{prefix}.budget.remaining_hours", hours, labels)
+                max_budget = number(meta.get("user_api_end_user_max_budget"))
+            labels = {attr.END_USER_ID: end_user}
+            self._set_budget(_END_USER_BUDGET, max_budget, spend, cost, None, labels)
 
-    def _record_rate_limits(
-        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], base: Mapping[str, str]
+    def _set_budget(
+        self,
+        gauges: tuple[str, str, str],
+        max_budget: float | None,
+        spend: float | None,
+        cost: float,
+        reset_at: object,
+        labels: Mapping[str, str],
     ) -> None:
         inst = self.instruments
-        headers = ratelimit_headers(slp)
-        meta = mapping(mapping(kwargs.get("litellm_params")).get("metadata"))
+        max_name, remaining_name, hours_name = gauges
+        if max_budget is not None:  # no budget: no series (LiteLLM writes +Inf)
+            inst.set(max_name, max_budget, labels)
+            inst.set(remaining_name, max_budget - (spend or 0.0) - cost, labels)
+        hours = _hours_until(reset_at)
+        if hours is not None:
+            inst.set(hours_name, hours, labels)
+
+    async def record_router_remaining(self, event: Success | None) -> None:
+        """Remaining requests/tokens from the proxy Router's rpm/tpm usage, when the
+        provider sent no rate-limit headers (Bedrock, Vertex, text completion...)."""
+        router = proxy_router()
+        if router is None or event is None or not event.model_group:
+            return  # LiteLLM asks only the proxy's Router
+        missing = [
+            (name, field)
+            for name, field in _REMAINING_HEADERS
+            if event.headers.get(field) is None and self.instruments.enabled(name)
+        ]
+        if not missing:
+            return
+        usage = mapping(
+            await asyncio.wait_for(
+                router.get_remaining_model_group_usage(event.model_group), timeout=2.0
+            )
+        )
+        for name, field in missing:
+            value = self._header(name, usage.get(field.replace("_", "-")))
+            if value is not None:
+                self.instruments.set(name, value, event.deployment)
+
+    def _record_rate_limits(self, event: Success) -> None:
+        inst, base, headers, meta = self.instruments, event.base, event.headers, event.metadata
         group = base.get(attr.MODEL_GROUP)
         key_model = _pick(base, (attr.API_KEY_HASH, attr.API_KEY_ALIAS, attr.MODEL_ID))
         if group is not None and attr.API_KEY_HASH in key_model:
             key_model[attr.REQUEST_MODEL] = group
-            for kind in ("requests", "tokens"):
-                remaining = number(
-                    _int_header(
-                        meta.get(f"litellm-key-remaining-{kind}-{group}")
-                        if meta.get(f"litellm-key-remaining-{kind}-{group}") is not None
-                        else headers.get(f"x-ratelimit-model_per_key-remaining-{kind}")
-                    )
+            for kind, gauge in _KEY_MODEL_REMAINING:
+                remaining = self._header(
+                    gauge,
+                    meta.get(f"litellm-key-remaining-{kind}-{group}")
+                    if meta.get(f"litellm-key-remaining-{kind}-{group}") is not None
+                    else headers.get(f"x-ratelimit-model_per_key-remaining-{kind}"),
                 )
                 if remaining is not None:
-                    inst.set(f"litellm.api_key.model.remaining_{kind}", remaining, key_model)
+                    inst.set(gauge, remaining, key_model)
         for limit_header, left_header, allowed, used, kind, identity in _V3_LIMITS:
-            limit = number(_int_header(headers.get(limit_header)))
-            left = number(_int_header(headers.get(left_header)))
+            limit = self._header(allowed, headers.get(limit_header))
+            left = self._header(used, headers.get(left_header))
             if limit is None or left is None:
                 continue
             labels = _pick(base, identity)
@@ -508,12 +544,42 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
 
     # -- helpers -------------------------------------------------------------
 
+    def _first_report(self, kwargs: Mapping[str, Any]) -> bool:
+        """False for the second report of one failure.
+
+        LiteLLM's proxy hands a request it rejects before routing (unknown model,
+        malformed body, bad or missing key) to both failure handlers, the sync one
+        in a thread, with the same ``model_call_details`` dict.  LiteLLM's own
+        logger overrides only the async hook and so counts it once; so do we,
+        keyed by that dict and its ``litellm_call_id`` (a retry has its own dict).
+        """
+        call_id = kwargs.get("litellm_call_id")
+        if not isinstance(call_id, str):
+            return True
+        key = (id(kwargs), call_id)
+        with self._failures_lock:
+            if key in self._failures_seen:
+                return False
+            self._failures_seen[key] = None
+            if len(self._failures_seen) > 4096:
+                self._failures_seen.popitem(last=False)
+        return True
+
     def _add(self, name: str, value: object, attributes: Mapping[str, str]) -> None:
         amount = number(value)
         if amount is None or amount < 0:
             self._drop(f"{name}: not a finite non-negative number: {value!r:.40}")
             return
         self.instruments.record(name, amount, attributes)
+
+    def _header(self, name: str, value: object) -> float | None:
+        """A header's number; a present but unusable one is counted as dropped."""
+        if value is None:
+            return None
+        amount = number(_int_header(value))
+        if amount is None:
+            self._drop(f"{name}: not a finite number: {value!r:.40}")
+        return amount
 
     def _add_positive(self, name: str, value: object, attributes: Mapping[str, str]) -> None:
         amount = number(value)
@@ -530,12 +596,13 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
 
     def _drop(self, reason: str) -> None:
         self.instruments.dropped_points.add(1)
-        self._log_limited(logging.INFO, "otel_litellm: dropped a value: %s", reason)
+        self._log_limited("dropped", logging.INFO, "otel_litellm: dropped a value: %s", reason)
 
     def _report_error(self, hook: str, error: Exception) -> None:
         try:
             self.instruments.callback_errors.add(1, {"litellm.callback.hook": hook})
             self._log_limited(
+                "hook",
                 logging.WARNING,
                 "otel_litellm: %s failed and was skipped: %s: %s",
                 hook,
@@ -545,16 +612,16 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         except Exception:
             pass
 
-    def _log_limited(self, level: int, message: str, *args: object) -> None:
-        """Log at most once a minute, saying how many were suppressed meanwhile."""
+    def _log_limited(self, kind: str, level: int, message: str, *args: object) -> None:
+        """Log each kind at most once a minute, saying how many were suppressed meanwhile."""
         now = time.monotonic()
-        if now - self._last_error_log < 60:
-            self._suppressed_errors += 1
+        budget = self._log_budgets.setdefault(kind, [float("-inf"), 0])
+        if now - budget[0] < 60:
+            budget[1] += 1
             return
-        if self._suppressed_errors:
-            message += f" ({self._suppressed_errors} similar messages suppressed)"
-        self._last_error_log = now
-        self._suppressed_errors = 0
+        if budget[1]:
+            message += f" ({int(budget[1])} similar messages suppressed)"
+        budget[0], budget[1] = now, 0
         _log.log(level, message, *args)
 
 
@@ -578,15 +645,3 @@ def _hours_until(value: object) -> float | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return (value - datetime.now(timezone.utc)).total_seconds() / 3600
-
-
-def _additive_guardrail_seconds(information: object) -> float:
-    entries = information if isinstance(information, list) else [information]
-    total = 0.0
-    for entry in entries:
-        entry = mapping(entry)
-        modes = entry.get("guardrail_mode")
-        modes = modes if isinstance(modes, list) else [modes]
-        if modes and all(mode in ("pre_call", "post_call") for mode in modes):
-            total += number(entry.get("duration")) or 0.0
-    return total

@@ -13,9 +13,14 @@ def _row(spec: MetricSpec) -> str:
         if spec.buckets and len(spec.buckets) == 17
         else (f"{len(spec.buckets)} bounds" if spec.buckets else "")
     )
+    source = spec.source
+    if spec.writer:
+        source += f" (`{spec.writer}`)"
+    elif spec.no_writer_reason:
+        source += f" (not written: {spec.no_writer_reason})"
     return (
         f"| `{spec.sample_name}` | {spec.kind.value} | `{spec.name}` ({spec.unit or '-'}) "
-        f"| {', '.join(spec.labels) or '-'} | {spec.source} | {buckets} |"
+        f"| {', '.join(spec.labels) or '-'} | {source} | {buckets} |"
     )
 
 

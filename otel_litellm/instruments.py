@@ -11,14 +11,17 @@ never merges two observed series.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from otel_litellm.naming import OVERFLOW_ATTRIBUTE, Naming, recorded_attributes
-from otel_litellm.spec import TOKEN_USAGE, Kind, MetricSpec
+from otel_litellm.spec import BY_NAME, TOKEN_USAGE, Kind, MetricSpec
 from otel_litellm.store import GaugeStore
+
+_log = logging.getLogger("otel_litellm")
 
 Attributes = Mapping[str, str]
 _Key = tuple[str | None, ...]
@@ -60,8 +63,12 @@ class Instruments:
     """Owns the meter's instruments; records by semantic name.
 
     Families switched off by configuration have no instrument, so recording
-    them is a dictionary miss and nothing else.
+    them is a dictionary miss and nothing else.  A name that is no family of
+    the table at all is a programming error: it raises when ``strict`` (the test
+    suite sets it), and otherwise is logged once and records nothing.
     """
+
+    strict = False
 
     def __init__(
         self,
@@ -75,10 +82,13 @@ class Instruments:
         max_series: int = 10_000,
     ) -> None:
         self.store = store
+        specs = tuple(specs)
+        self._known = frozenset(BY_NAME) | {spec.name for spec in specs}
+        self._reported: set[str] = set()
         self.counters: dict[str, CounterSums] = {}
         self._exported: dict[str, str] = {}  # counter family -> the name users query
         self._histograms: dict[str, tuple[Callable[..., None], tuple[str, ...]]] = {}
-        self._gauges: set[str] = set()
+        self._gauges: dict[str, tuple[str, ...]] = {}
         self._instruments: list[object] = []
         for spec in (*specs, TOKEN_USAGE) if naming.semconv else specs:
             keys = recorded_attributes(spec, naming, include_labels, custom_labels)
@@ -102,10 +112,11 @@ class Instruments:
                 "(otel_metric_overflow) because the family held its series limit.",
             ),
             meter.create_observable_counter(
-                "otel_litellm.gauge_series_evicted",
+                "otel_litellm.evicted_series",
                 callbacks=[self._observe_evicted],
                 unit="{series}",
-                description="Gauge series forgotten because a gauge held its series limit.",
+                description="Series forgotten because a gauge family (label metric) held its "
+                "series limit.",
             ),
         ]
 
@@ -132,11 +143,26 @@ class Instruments:
                 unit=spec.unit,
                 description=spec.description,
             )
-            self._gauges.add(spec.name)
+            self._gauges[spec.name] = keys
+            self._exported[spec.name] = spec.litellm_name or spec.name
             self._instruments.append(gauge)
+            if not spec.labels:
+                # prometheus_client shows an unlabelled gauge at 0 from start-up; so do we.
+                self.store.set(spec.name, 0.0, {})
 
     def enabled(self, name: str) -> bool:
-        return name in self.counters or name in self._histograms or name in self._gauges
+        if name in self.counters or name in self._histograms or name in self._gauges:
+            return True
+        if name not in self._known:
+            self._unknown(name)
+        return False
+
+    def _unknown(self, name: str) -> None:
+        if Instruments.strict:
+            raise KeyError(f"{name!r} is no family of the metric table")
+        if name not in self._reported:
+            self._reported.add(name)
+            _log.warning("otel_litellm: %r is no family of the metric table; not recorded", name)
 
     def record(self, name: str, value: float, attributes: Attributes) -> None:
         sums = self.counters.get(name)
@@ -148,14 +174,29 @@ class Instruments:
             record, keys = histogram
             # Only the family's own attributes: the SDK validates every key it is given.
             record(value, {k: attributes[k] for k in keys if k in attributes})
+        elif name not in self._known:
+            self._unknown(name)
 
     def set(self, name: str, value: float, attributes: Attributes) -> None:
-        if name in self._gauges:
-            self.store.set(name, value, attributes)
+        keys = self._gauges.get(name)
+        if keys is not None:
+            # Stored under the family's own attributes only: 1,000 end users on one
+            # deployment are one remaining-requests series, not 1,000.
+            self.store.set(name, value, {k: attributes[k] for k in keys if k in attributes})
+        elif name not in self._known:
+            self._unknown(name)
 
     def remove(self, name: str, attributes: Attributes) -> None:
-        if name in self._gauges:
-            self.store.remove(name, attributes)
+        keys = self._gauges.get(name)
+        if keys is not None:
+            self.store.remove(name, {k: attributes[k] for k in keys if k in attributes})
+
+    def set_entity_counts(self, users: float, active_users: float, teams: float) -> None:
+        """``litellm_total_users``, ``litellm_active_users`` and ``litellm_teams_count``,
+        as LiteLLM's periodic database job counts them (for a database reader to call)."""
+        self.set("litellm.users", users, {})
+        self.set("litellm.users.active", active_users, {})
+        self.set("litellm.teams", teams, {})
 
     def _observe_overflow(self, options: CallbackOptions) -> Iterator[Observation]:
         for name, sums in self.counters.items():
@@ -163,7 +204,8 @@ class Instruments:
                 yield Observation(sums.overflowed, {"metric": self._exported[name]})
 
     def _observe_evicted(self, options: CallbackOptions) -> Iterator[Observation]:
-        yield Observation(self.store.evicted)
+        for name, evicted in self.store.evicted_by_name().items():
+            yield Observation(evicted, {"metric": self._exported.get(name, name)})
 
     @property
     def overflowed(self) -> int:

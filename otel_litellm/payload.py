@@ -9,14 +9,34 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from otel_litellm import attributes as attr
 
 MAX_VALUE_LENGTH = 256
+
+
+def litellm_version() -> tuple[int, ...]:
+    """The installed LiteLLM's version, as numbers (``(0,)`` when unknown)."""
+    from importlib import metadata
+
+    try:
+        release = metadata.version("litellm")
+    except metadata.PackageNotFoundError:
+        return (0,)
+    parts = re.findall(r"\d+", release.split("+")[0])[:3]
+    return tuple(int(part) for part in parts) or (0,)
+
+
+# LiteLLM behaviour that changed between versions, decided once from the installed one.
+# 1.109 labels a (fallback) success on litellm_proxy_total_requests_metric with the group
+# the client asked for; 1.106 with the group that answered.
+ORIGINAL_GROUP_ON_PROXY_REQUESTS = litellm_version() >= (1, 109)
 Attributes = dict[str, str]
 
 
@@ -41,10 +61,13 @@ def text(value: object) -> str | None:
 
 
 def number(value: object) -> float | None:
-    """A finite float, or None for anything else (bools, NaN, inf, strings)."""
+    """A finite float, or None for anything else (bools, NaN, inf, strings, 10**400)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:  # an int too large for a float
+        return None
     return result if math.isfinite(result) else None
 
 
@@ -60,12 +83,62 @@ def seconds_between(start: object, end: object) -> float | None:
     return None
 
 
+# LiteLLM's key hash (sha256 hex), its JWT form, and names LiteLLM puts in the
+# key field that are not credentials; anything else is hashed before use.
+_KEY_HASH = re.compile(r"(hashed-jwt-)?[0-9a-f]{64}")
+_NOT_CREDENTIALS = frozenset({"litellm_proxy_master_key", "failed-to-connect-to-db"})
+
+
 def hashed_key(value: object) -> str | None:
-    """LiteLLM's key hash; a raw ``sk-`` key is hashed the way LiteLLM hashes keys."""
-    key = text(value)
-    if key is not None and key.startswith("sk-"):
-        return hashlib.sha256(key.encode()).hexdigest()
-    return key
+    """A ``hashed_api_key`` value that can never be a credential.
+
+    A LiteLLM key hash passes through; every other string (``sk-`` keys, Google
+    ``AIza`` keys, Azure hex keys, ``Bearer ...``, passwords) is SHA-256 hashed the
+    way LiteLLM hashes ``sk-`` keys, after dropping a ``Bearer`` prefix and spaces.
+    """
+    if not isinstance(value, str):
+        value = text(value)  # a number is no less a secret than a string
+        if value is None:
+            return None
+    if not value:
+        return None
+    if _KEY_HASH.fullmatch(value) or value in _NOT_CREDENTIALS:
+        return value
+    key = value.strip()
+    if key[:7].lower() == "bearer ":
+        key = key[7:].strip()
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# How LiteLLM's proxy says "the presented credential was refused": the status
+# codes, ProxyException types and messages of its auth path.  An invalid virtual
+# key without a database is a 400 ``no_db_connection``, not a 401.
+_AUTH_STATUSES = frozenset({"401", "403"})
+_AUTH_ERROR_TYPES = frozenset({"auth_error", "expired_key", "no_db_connection"})
+_AUTH_MESSAGES = (
+    "no api key passed in",
+    "virtual key expected",
+    "expected to start with 'sk-'",
+    "authentication error",
+    "invalid api key",
+    "api key not valid",
+    "invalid proxy server token",
+)
+
+
+def auth_failure(exception: object) -> bool:
+    """Whether ``exception`` rejected the request's credential (so no key label)."""
+    if exception is None:
+        return False
+    try:
+        if exception_status(exception) in _AUTH_STATUSES:
+            return True
+        if getattr(exception, "type", None) in _AUTH_ERROR_TYPES:
+            return True
+        message = str(exception)[:500].lower()
+    except Exception:  # an exception object that cannot describe itself
+        return False
+    return any(pattern in message for pattern in _AUTH_MESSAGES)
 
 
 def put(target: Attributes, key: str, value: object) -> None:
@@ -97,8 +170,44 @@ def exception_status(exception: object) -> str | None:
     return text(status)
 
 
+@dataclass(frozen=True, slots=True)
+class Success:
+    """One LiteLLM success event, read once: every field the success families need.
+
+    Attribute sets are built once per request and shared by every family (each
+    family keeps only its own keys).  Numbers the families count are kept as sent
+    (``cost``, ``*_tokens``) so the recorder can count a malformed one as dropped;
+    everything else is already parsed, and a field that cannot be read is None.
+    """
+
+    base: Attributes  # identity, model and deployment of the call
+    deployment: Attributes  # base, with the provider LiteLLM resolved for the call
+    proxy: Attributes  # base, as litellm_proxy_total_requests_metric labels it
+    cost: object
+    total_tokens: object
+    prompt_tokens: object
+    completion_tokens: object
+    usage: Mapping[str, Any]  # the provider's usage object (token details, media)
+    metadata: Mapping[str, Any]  # litellm_params.metadata: budgets, limits, queue time
+    headers: Mapping[str, Any]  # the provider's rate-limit headers
+    model_group: str | None
+    stream: bool
+    ttft: float | None  # api call start -> first chunk (streams)
+    api_duration: float | None  # api call start -> end
+    total_duration: float | None  # start -> end, plus time queued before LiteLLM
+    queue_time: float | None
+    generation: float | None  # start -> first chunk (streams) or end
+    tpm: float | None  # the deployment's configured limits
+    rpm: float | None
+    overhead_ms: float | None
+    guardrail_seconds: float
+    cache_hit: object
+    zero_cost_reason: str | None
+    mcp_call: Mapping[str, Any]
+
+
 class PayloadReader:
-    """Reads the attribute sets LiteLLM's payloads carry, under the user's settings."""
+    """Reads LiteLLM's payloads into attribute sets and values, under the user's settings."""
 
     def __init__(
         self,
@@ -109,13 +218,22 @@ class PayloadReader:
         custom_tags: Sequence[str] = (),
     ) -> None:
         self._end_user_labels = end_user_labels
+        # litellm_proxy_total_requests_metric's requested_model on a (fallback) success:
+        # the group the client asked for (metadata.original_model_group) from 1.109.
+        self.original_group_on_proxy_requests = ORIGINAL_GROUP_ON_PROXY_REQUESTS
         self._user_email_labels = user_email_labels
         # "metadata.foo.bar" -> (("foo", "bar"), semantic key)
         self._metadata_paths = [
-            (tuple(label.split(".")[1:]), attr.attribute_for_label(custom_label_name(label)))
-            for label in custom_metadata_labels
+            (
+                tuple(_metadata_path(label).split(".")),
+                attr.attribute_for_label(custom_label_name(label)),
+            )
+            for label in dict.fromkeys(custom_metadata_labels)
         ]
-        self._tags = [(tag, attr.attribute_for_label(custom_tag_label(tag))) for tag in custom_tags]
+        self._tags = [
+            (tag, attr.attribute_for_label(custom_tag_label(tag)))
+            for tag in dict.fromkeys(custom_tags)
+        ]
 
     def user_email_enabled(self) -> bool:
         return self._user_email_labels
@@ -129,6 +247,57 @@ class PayloadReader:
         if getattr(litellm, "disable_end_user_cost_tracking", False):
             return False
         return bool(getattr(litellm, "enable_end_user_cost_tracking_prometheus_only", False))
+
+    def success(self, kwargs: Mapping[str, Any]) -> Success | None:
+        """The success event in ``kwargs``; None without a standard logging payload."""
+        slp = kwargs.get("standard_logging_object")
+        if not isinstance(slp, Mapping):
+            return None
+        params = mapping(kwargs.get("litellm_params"))
+        meta = mapping(params.get("metadata"))
+        base = self.request(kwargs, slp)
+        deployment = dict(base)
+        put(deployment, attr.PROVIDER_NAME, params.get("custom_llm_provider"))
+        proxy = {**base, attr.STATUS_CODE: "200"}
+        if self.original_group_on_proxy_requests:
+            put(proxy, attr.MODEL_GROUP, meta.get("original_model_group"))
+        stream = kwargs.get("stream") is True
+        start, end = kwargs.get("start_time"), kwargs.get("end_time")
+        api_start = kwargs.get("api_call_start_time")
+        first = kwargs.get("completion_start_time") if stream else None
+        ttft = seconds_between(api_start, first) if stream else None
+        queue = number(meta.get("queue_time_seconds"))
+        queue = queue if queue is not None and queue >= 0 else None
+        total = seconds_between(start, end)
+        hidden = mapping(slp.get("hidden_params"))
+        model_info = mapping(meta.get("model_info"))
+        slp_meta = mapping(slp.get("metadata"))
+        return Success(
+            base=base,
+            deployment=deployment,
+            proxy=proxy,
+            cost=slp.get("response_cost"),
+            total_tokens=slp.get("total_tokens"),
+            prompt_tokens=slp.get("prompt_tokens"),
+            completion_tokens=slp.get("completion_tokens"),
+            usage=mapping(slp_meta.get("usage_object")),
+            metadata=meta,
+            headers=mapping(hidden.get("additional_headers")),
+            model_group=text(slp.get("model_group")),
+            stream=stream,
+            ttft=ttft,
+            api_duration=seconds_between(api_start, end),
+            total_duration=total + queue if total is not None and queue is not None else total,
+            queue_time=queue,
+            generation=seconds_between(start, first if first is not None else end),
+            tpm=number(model_info.get("tpm")) or number(params.get("tpm")),
+            rpm=number(model_info.get("rpm")) or number(params.get("rpm")),
+            overhead_ms=number(hidden.get("litellm_overhead_time_ms")),
+            guardrail_seconds=_additive_guardrail_seconds(slp.get("guardrail_information")),
+            cache_hit=slp.get("cache_hit"),
+            zero_cost_reason=text(mapping(slp.get("zero_cost_diagnostic")).get("reason")),
+            mcp_call=mapping(slp_meta.get("mcp_tool_call_metadata")),
+        )
 
     def request(self, kwargs: Mapping[str, Any], slp: Mapping[str, Any]) -> Attributes:
         """Identity, model and deployment attributes of one LLM call."""
@@ -175,23 +344,64 @@ class PayloadReader:
                     put(out, key, value)
         if self._tags:
             tags = slp.get("request_tags")
-            present = set(tags) if isinstance(tags, list) else set()
+            # Only strings can match a configured tag; a list or dict in the tags is ignored.
+            present = {t for t in tags if isinstance(t, str)} if isinstance(tags, list) else set()
             for tag, key in self._tags:
                 out[key] = "true" if _tag_matches(tag, present) else "false"
 
 
+def _metadata_path(label: str) -> str:
+    # As LiteLLM reads it: "metadata.a.b" and "a.b" both name metadata["a"]["b"].
+    return label[len("metadata.") :] if label.startswith("metadata.") else label
+
+
 def custom_label_name(metadata_path: str) -> str:
     """LiteLLM's label for a ``metadata.foo.bar`` custom label: ``metadata_foo_bar``."""
-    return _sanitize(metadata_path.replace(".", "_"))
+    return sanitize_label_name(metadata_path)
 
 
 def custom_tag_label(tag: str) -> str:
-    return _sanitize("tag_" + tag)
+    """LiteLLM's label for a custom tag: ``User-Agent: curl/*`` -> ``tag_User_Agent__curl__``."""
+    return sanitize_label_name("tag_" + tag)
 
 
-def _sanitize(name: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
-    return cleaned if not cleaned[:1].isdigit() else "_" + cleaned
+_INVALID_LABEL_CHARACTER = re.compile(r"[^a-zA-Z0-9_]")
+
+
+def sanitize_label_name(name: str) -> str:
+    """LiteLLM's ``sanitize_prometheus_label_name``: every character outside
+    ``[a-zA-Z0-9_]`` (non-ASCII letters included) becomes ``_``; a leading digit gets ``_``."""
+    cleaned = _INVALID_LABEL_CHARACTER.sub("_", name)
+    if cleaned[:1].isdigit():
+        cleaned = "_" + cleaned
+    return cleaned or "_"
+
+
+def check_custom_labels(metadata_labels: Sequence[str], tags: Sequence[str]) -> None:
+    """Refuse custom labels whose exposition names collide, naming both inputs.
+
+    Two configured names that become one label (``本番``/``開発`` -> ``tag___``,
+    ``env:prod``/``env: prod``) would put a label twice on one sample, and Prometheus
+    then rejects the whole scrape; this is checked when settings are built instead.
+    Names are compared as LiteLLM writes them and as the OpenTelemetry Prometheus
+    exporter writes them (it folds each run of ``_`` and other characters into one
+    ``_``), so they stay distinct on every export path.
+    """
+    seen: dict[str, str] = {}
+    given = [(str(label), custom_label_name(str(label))) for label in metadata_labels]
+    given += [(f"tag {tag!s}", custom_tag_label(str(tag))) for tag in tags]
+    for source, label in given:
+        for form in {label, _FOLDED.sub("_", label)}:
+            first = seen.setdefault(form, source)
+            if first != source:
+                raise ValueError(
+                    f"custom labels {first!r} and {source!r} both become the Prometheus "
+                    f"label {form!r}; rename one of them (every character outside "
+                    "[a-zA-Z0-9] becomes '_', as in LiteLLM's own label names)"
+                )
+
+
+_FOLDED = re.compile(r"[^a-zA-Z0-9]+")
 
 
 def _tag_matches(pattern: str, tags: set[Any]) -> bool:
@@ -245,12 +455,46 @@ def service_tier(slp: Mapping[str, Any]) -> str | None:
     return requested if requested in _SERVICE_TIERS else None
 
 
-def usage_details(slp: Mapping[str, Any]) -> Mapping[str, Any]:
-    return mapping(mapping(slp.get("metadata")).get("usage_object"))
+def _additive_guardrail_seconds(information: object) -> float:
+    """Seconds of pre- and post-call guardrails (the ones that add to a request's latency)."""
+    entries = information if isinstance(information, list) else [information]
+    total = 0.0
+    for entry in entries:
+        entry = mapping(entry)
+        modes = entry.get("guardrail_mode")
+        modes = modes if isinstance(modes, list) else [modes]
+        if modes and all(mode in ("pre_call", "post_call") for mode in modes):
+            total += number(entry.get("duration")) or 0.0
+    return total
 
 
-def ratelimit_headers(slp: Mapping[str, Any]) -> Mapping[str, Any]:
-    return mapping(mapping(slp.get("hidden_params")).get("additional_headers"))
+def proxy_router() -> Any:
+    """The running proxy's Router, or None; never imports the proxy on a request path."""
+    return getattr(sys.modules.get("litellm.proxy.proxy_server"), "llm_router", None)
+
+
+def end_user_budget(end_user_id: str) -> tuple[float | None, float | None]:
+    """(spend, max budget) of a customer, from the proxy's in-memory auth cache.
+
+    Where LiteLLM's logger reads them; no lookup beyond process memory, so a
+    request never waits on Redis or the database for a metric.
+    """
+    proxy_server = sys.modules.get("litellm.proxy.proxy_server")
+    cache = getattr(getattr(proxy_server, "user_api_key_cache", None), "in_memory_cache", None)
+    if cache is None:
+        return None, None
+    try:
+        customer = cache.get_cache(key=f"end_user_id:{end_user_id}")
+    except Exception:
+        return None, None
+    if customer is None:
+        return None, None
+    if not isinstance(customer, Mapping):
+        customer = getattr(customer, "__dict__", {})
+    table = customer.get("litellm_budget_table")
+    if table is not None and not isinstance(table, Mapping):
+        table = getattr(table, "__dict__", {})
+    return number(customer.get("spend")), number(mapping(table).get("max_budget"))
 
 
 UNRECOGNIZED_MODEL = "other"
@@ -266,9 +510,7 @@ def bounded_model(requested: object, router_originated: bool = False) -> str | N
         return None
     if not isinstance(requested, str):
         return UNRECOGNIZED_MODEL
-    # Only a running proxy has a router to ask; never import the proxy on a request path.
-    proxy_server = sys.modules.get("litellm.proxy.proxy_server")
-    llm_router = getattr(proxy_server, "llm_router", None)
+    llm_router = proxy_router()
     if llm_router is None:
         return text(requested) if router_originated else UNRECOGNIZED_MODEL
     try:

@@ -18,6 +18,7 @@ import math
 from collections.abc import Mapping
 
 from otel_litellm.instruments import Instruments
+from otel_litellm.payload import number
 from otel_litellm.service_spec import (
     DB_SYSTEM,
     DB_SYSTEMS,
@@ -25,11 +26,13 @@ from otel_litellm.service_spec import (
     FUNCTION_NAME,
     GAUGE_LABEL,
     SERVICE_NAME,
+    SERVICES,
     duration_name,
     failed_name,
     requests_name,
     size_name,
 )
+from otel_litellm.spec import Kind
 
 LITELLM_SETTING = "prometheus_system"  # LiteLLM's own switch for these families
 
@@ -54,11 +57,16 @@ class ServiceRecorder:
         return LITELLM_SETTING in (litellm.service_callback or ())
 
     def success(self, service: str, duration: object, metadata: object) -> None:
+        # Only the families LiteLLM declares for the service (none for one it does not know).
+        kinds = SERVICES.get(service, ())
         base = _base(service)
-        if isinstance(duration, (int, float)) and math.isfinite(duration) and duration >= 0:
-            self.instruments.record(duration_name(service), float(duration), base)
-        self.instruments.record(requests_name(service), 1, base)
-        if metadata and isinstance(metadata, Mapping):  # LiteLLM skips empty metadata too
+        seconds = number(duration)
+        if seconds is not None and seconds >= 0 and Kind.HISTOGRAM in kinds:
+            self.instruments.record(duration_name(service), seconds, base)
+        if Kind.COUNTER in kinds:
+            self.instruments.record(requests_name(service), 1, base)
+        if Kind.GAUGE in kinds and metadata and isinstance(metadata, Mapping):
+            # LiteLLM skips empty metadata too
             value = metadata.get("gauge_value") or 0
             if isinstance(value, (int, float)) and math.isfinite(value):
                 # str(), as prometheus_client renders LiteLLM's label value (enums included).
@@ -66,6 +74,8 @@ class ServiceRecorder:
                 self.instruments.set(size_name(service), float(value), {GAUGE_LABEL: label})
 
     def failure(self, service: str, error: object, call_type: object) -> None:
+        if Kind.COUNTER not in SERVICES.get(service, ()):
+            return
         base = _base(service)
         failed = {
             **base,

@@ -187,6 +187,15 @@ class PrometheusStandIn:
 
         self._safely("spend capture rate", record)
 
+    def set_entity_counts(self, users: Any, active_users: Any, teams: Any) -> None:
+        """User, active-user and team counts from a database reader."""
+        counts = [number(users), number(active_users), number(teams)]
+        if None not in counts:
+            self._safely(
+                "entity counts",
+                lambda: self.instruments.set_entity_counts(*counts),  # type: ignore[arg-type]
+            )
+
     # The cooldown path is covered by otel_litellm.hooks; these keep a caller that
     # found the stand-in through another look-up from failing.
     def set_deployment_complete_outage(self, **_: Any) -> None:

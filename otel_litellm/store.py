@@ -28,6 +28,7 @@ class GaugeStore:
         self.max_series = max_series
         self.ttl_seconds = ttl_seconds
         self.evicted = 0
+        self._evicted_by_name: dict[str, int] = {}
         self._lock = threading.Lock()
         self._series: dict[str, OrderedDict[_Key, tuple[float, Attributes, float]]] = {}
 
@@ -44,6 +45,7 @@ class GaugeStore:
             if len(series) > self.max_series:
                 series.popitem(last=False)
                 self.evicted += 1
+                self._evicted_by_name[name] = self._evicted_by_name.get(name, 0) + 1
                 if self.evicted == 1 or self.evicted % 10_000 == 0:
                     _log.warning(
                         "otel_litellm: gauge %s holds more than %d series; evicting the least "
@@ -59,9 +61,9 @@ class GaugeStore:
             if series is not None:
                 series.pop(frozenset(attributes.items()), None)
 
-    def clear(self) -> None:
+    def evicted_by_name(self) -> dict[str, int]:
         with self._lock:
-            self._series.clear()
+            return dict(self._evicted_by_name)
 
     def values(self, name: str) -> list[tuple[float, Attributes]]:
         """Current (value, attributes) pairs of ``name``, dropping expired ones."""

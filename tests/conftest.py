@@ -10,7 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from otel_litellm.instruments import Instruments
 from otel_litellm.mock_upstream import MockUpstream
+
+# In tests, recording a name that is no family of the metric table raises.
+Instruments.strict = True
 
 
 @pytest.fixture(scope="session")

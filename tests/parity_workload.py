@@ -30,17 +30,17 @@ import litellm
 
 PROMPT = [{"role": "user", "content": "count these five words"}]  # 4 words -> 4 prompt tokens
 
-# Already-hashed-looking key: LiteLLM passes it through, otel_litellm only hashes `sk-` keys.
+# LiteLLM key hashes (64 hex characters): both loggers pass them through unchanged.
 IDENTITIES = [
     {
-        "user_api_key_hash": "hash-key-1",
+        "user_api_key_hash": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1",
         "user_api_key_alias": "alias-1",
         "user_api_key_team_id": "team-1",
         "user_api_key_team_alias": "Team One",
         "user_api_key_user_id": "user-1",
     },
     {
-        "user_api_key_hash": "hash-key-2",
+        "user_api_key_hash": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2",
         "user_api_key_alias": "alias-2",
         "user_api_key_team_id": "team-2",
         "user_api_key_team_alias": "Team Two",

@@ -46,17 +46,7 @@ KNOWN_DIFFERENCES: dict[str, str] = {
 }
 
 # Reported, not yet resolved in otel_litellm: remove an entry once it matches.
-_UNSET_GAUGE = (
-    "unlabelled gauge: LiteLLM exposes 0 before any value is known, "
-    "otel_litellm exposes nothing until a value is observed"
-)
-OPEN_DIFFERENCES: dict[str, str] = {
-    "litellm_total_users": _UNSET_GAUGE,
-    "litellm_active_users": _UNSET_GAUGE,
-    "litellm_teams_count": _UNSET_GAUGE,
-    "litellm_check_batch_cost_jobs_polled": _UNSET_GAUGE,
-    "litellm_check_batch_cost_last_run_timestamp": _UNSET_GAUGE,
-}
+OPEN_DIFFERENCES: dict[str, str] = {}
 
 TIME_DEPENDENT_GAUGES = frozenset(
     {

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from tests.support.payloads import success_kwargs
+from tests.support.payloads import V3_KEY_HASH, success_kwargs
 from tests.support.scrape import samples, value
 
 
 def test_v3_limiter_headers_give_allowed_and_used(instrumented: Any) -> None:
-    kwargs = success_kwargs(team="team-v3", key_hash="hash-v3")
+    kwargs = success_kwargs(team="team-v3", key_hash=V3_KEY_HASH)
     kwargs["standard_logging_object"]["hidden_params"]["additional_headers"].update({
         "x-ratelimit-api_key-limit-requests": "100",
         "x-ratelimit-api_key-remaining-requests": "60",
@@ -20,7 +20,7 @@ def test_v3_limiter_headers_give_allowed_and_used(instrumented: Any) -> None:
     })  # fmt: skip
     instrumented.callback.record_success(kwargs)
     found = samples(instrumented.metrics_url)
-    key = {"hashed_api_key": "hash-v3", "rate_limit_type": "requests"}
+    key = {"hashed_api_key": V3_KEY_HASH, "rate_limit_type": "requests"}
     assert value(found, "litellm_api_key_rate_limit_allowed_metric", **key) == 100
     assert value(found, "litellm_api_key_rate_limit_used_metric", **key) == 40
     team = {"team": "team-v3", "rate_limit_type": "tokens"}

@@ -4,7 +4,7 @@ Counter families keep at most ``cardinality_limit`` series each and fold the res
 into one ``otel_metric_overflow="true"`` series, counted by
 ``otel_litellm_overflow_recordings_total``; histograms get the SDK's overflow
 series at the same limit; gauges forget their least recently written series
-(``otel_litellm_gauge_series_evicted_total``) and, with a TTL, idle ones.
+(``otel_litellm_evicted_series_total``) and, with a TTL, idle ones.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def test_a_million_end_users_stay_within_the_series_limit(limited: Any) -> None:
     assert any(s.labels.get("otel_metric_overflow") == "true" for s in histogram)
 
     assert len(series(found, GAUGE)) == LIMIT
-    assert value(found, "otel_litellm_gauge_series_evicted_total") == DISTINCT - LIMIT
+    assert value(found, "otel_litellm_evicted_series_total") == DISTINCT - LIMIT
 
 
 def test_end_user_labels_are_off_unless_asked_for() -> None:

@@ -14,8 +14,9 @@ import otel_litellm
 from otel_litellm.mock_upstream import MockUpstream
 from tests.support.scrape import samples, value
 
+ROUTER_KEY_HASH = "b" * 64  # a LiteLLM key hash, passed through
 IDENTITY = {
-    "user_api_key_hash": "hash-router",
+    "user_api_key_hash": ROUTER_KEY_HASH,
     "user_api_key_alias": "router-key",
     "user_api_key_team_id": "team-r",
     "user_api_key_team_alias": "Router Team",
@@ -78,7 +79,7 @@ def test_deployment_limits_state_and_cooldown(scraped: list[Any]) -> None:
 
 
 def test_budgets_from_request_metadata(scraped: list[Any]) -> None:
-    key = {"hashed_api_key": "hash-router", "api_key_alias": "router-key"}
+    key = {"hashed_api_key": ROUTER_KEY_HASH, "api_key_alias": "router-key"}
     assert value(scraped, "litellm_api_key_max_budget_metric", **key) == 10
     remaining = value(scraped, "litellm_remaining_api_key_budget_metric", **key)
     assert 0 < remaining <= 6

@@ -6,6 +6,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+# A LiteLLM key hash (sha256 hex): passed through as it is, unlike any other key value.
+KEY_HASH = "0" * 63 + "1"
+V3_KEY_HASH = "0" * 63 + "3"
 
 
 def success_kwargs(
@@ -13,7 +16,7 @@ def success_kwargs(
     model: str = "gpt-4o-mini",
     group: str = "gpt-4o",
     team: str = "team-1",
-    key_hash: str = "hash-1",
+    key_hash: str = KEY_HASH,
     prompt: int = 10,
     completion: int = 5,
     cost: float = 0.25,
