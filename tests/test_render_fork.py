@@ -33,7 +33,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_child_forked_during_a_render_renders_its_own_metrics() -> None:
     done = run()
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
-    assert "child rendered" in done.stdout
+    assert "child rendered" in done.stdout and ", 1.0 requests" in done.stdout
 
 
 def test_without_fresh_render_state_the_child_would_hang() -> None:
@@ -47,8 +47,8 @@ def _workload(after_fork: bool) -> None:
     from otel_litellm import server
     from tests.support.payloads import success_kwargs
 
-    if after_fork:  # in the package the lifecycle owner's one fork hook calls it
-        os.register_at_fork(after_in_child=server.after_fork)
+    if not after_fork:  # take server.after_fork() out of the lifecycle owner's fork hook
+        server.after_fork = lambda: None
     handle = otel_litellm.instrument(prometheus_port=0)
     handle.callback.record_success(success_kwargs())
     registry = handle.prometheus_reader.registry
@@ -68,7 +68,11 @@ def _workload(after_fork: bool) -> None:
     sys.stdout.flush()
     pid = os.fork()
     if pid == 0:
-        child = threading.Thread(target=lambda: print(_child_render(registry), flush=True))
+        worker = otel_litellm.active()
+        assert worker is not None and worker.prometheus_reader is not None
+        worker.callback.record_success(success_kwargs())
+        own = worker.prometheus_reader.registry
+        child = threading.Thread(target=lambda: print(_child_render(own), flush=True))
         child.daemon = True
         child.start()
         child.join(timeout=CHILD_DEADLINE_S)
