@@ -122,11 +122,11 @@ def test_the_proxy_mount_honours_name_selection(instrumented: Any) -> None:
     from starlette.applications import Starlette
     from starlette.testclient import TestClient
 
-    from otel_litellm.proxy import mount_metrics
+    from otel_litellm.instrumentor import LiteLLMInstrumentor
 
     instrumented.callback.record_success(success_kwargs())
     app = Starlette()
-    assert mount_metrics(app, instrumented)
+    assert LiteLLMInstrumentor().mount(app, "/metrics")
     with TestClient(app) as client:
         reply = client.get("/metrics", params={"name[]": "litellm_spend_metric_total"})
     assert reply.status_code == 200

@@ -106,7 +106,7 @@ def start_workload(mode: str, base_url: str) -> subprocess.Popen[str]:
 def finish_workload(mode: str, process: subprocess.Popen[str]) -> str:
     """Let a started workload send its traffic; return its exposition."""
     try:
-        out, err = process.communicate("go\n", timeout=60)
+        out, err = process.communicate("go\n", timeout=180)
     except subprocess.TimeoutExpired:
         process.kill()
         process.communicate()
