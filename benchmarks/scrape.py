@@ -105,7 +105,8 @@ def measure_parallel(series: int, clients: int) -> dict[str, Any]:
     import threading
 
     import otel_litellm
-    from otel_litellm import server as endpoint
+    from otel_litellm import rendering
+    from otel_litellm.server import MetricsServer
 
     scrape = fill_otel(series)
     handle = otel_litellm.active()
@@ -116,17 +117,17 @@ def measure_parallel(series: int, clients: int) -> dict[str, Any]:
         started = time.perf_counter()
         scrape()
         single.append((time.perf_counter() - started) * 1e3)
-    server = endpoint.MetricsServer(handle.prometheus_reader.registry, 0)
+    server = MetricsServer(handle.prometheus_reader.registry, 0)
     latencies: list[float] = []
     renders = 0
-    render_now = endpoint._render_now
+    render_now = rendering._render_now
 
     def counted(*args: Any) -> bytes:
         nonlocal renders
         renders += 1
         return render_now(*args)
 
-    endpoint._render_now = counted  # type: ignore[assignment]
+    rendering._render_now = counted  # type: ignore[assignment]
 
     def get() -> None:
         connection = http.client.HTTPConnection(server.host, server.port, timeout=600)

@@ -55,21 +55,19 @@ def render(
                 entry[2].append(metric)
     lines: list[str] = []
     for name, (kind, description, metrics) in families.items():
-        sample = name + "_total" if kind == "counter" else name
-        selected: Iterator[str] = (
-            line for metric in metrics for line in _samples(metric, sample, name)
-        )
-        if names is not None and name not in names:
-            selected = (line for line in selected if _sample_name(line) in names)
-        first = next(selected, None)
-        if first is None and names is not None:
+        whole = names is None or name in names
+        if not whole and not any(wanted.startswith(name) for wanted in names or ()):
             continue
+        sample = name + "_total" if kind == "counter" else name
+        body = [line for metric in metrics for line in _samples(metric, sample, name)]
+        if not whole:
+            body = [line for line in body if _sample_name(line) in (names or ())]
+            if not body:
+                continue
         header = name if openmetrics else sample
         lines.append(f"# HELP {header} {_escape_help(description)}")
         lines.append(f"# TYPE {header} {kind}")
-        if first is not None:
-            lines.append(first)
-            lines.extend(selected)
+        lines.extend(body)
     if openmetrics:
         lines.append("# EOF")
     lines.append("")

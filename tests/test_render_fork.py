@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CHILD_DEADLINE_S = 5
+CHILD_DEADLINE_S = 8
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

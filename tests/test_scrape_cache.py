@@ -8,7 +8,7 @@ import time
 from typing import Any
 from unittest import mock
 
-from otel_litellm import server
+from otel_litellm import rendering
 from otel_litellm.server import MetricsServer, render
 from tests.support.payloads import success_kwargs
 from tests.support.scrape import fetch, parse, value
@@ -53,7 +53,7 @@ def test_fifty_parallel_scrapes_share_one_render(instrumented: Any) -> None:
     registry = instrumented.prometheus_reader.registry
     release, calling = threading.Event(), threading.Semaphore(0)
     renders: list[float] = []
-    real = server._render_now
+    real = rendering._render_now
 
     def slow_render(*args: Any) -> bytes:
         renders.append(time.monotonic())
@@ -66,7 +66,7 @@ def test_fifty_parallel_scrapes_share_one_render(instrumented: Any) -> None:
         calling.release()
         bodies.append(render(registry, None)[0])
 
-    with mock.patch.object(server, "_render_now", slow_render):
+    with mock.patch.object(rendering, "_render_now", slow_render):
         threads = [threading.Thread(target=scrape) for _ in range(50)]
         for thread in threads:
             thread.start()
@@ -87,7 +87,7 @@ def test_a_finished_render_is_not_reused_by_default(instrumented: Any) -> None:
     assert requests_seen(render(registry, None)[0]) == 1
     instrumented.callback.record_success(success_kwargs())
     assert requests_seen(render(registry, None)[0]) == 2
-    assert server._state.flights == {}  # and no body is kept
+    assert rendering._state.flights == {}  # and no body is kept
 
 
 def test_kept_renders_are_one_per_format_whatever_the_client_sends(instrumented: Any) -> None:
@@ -97,7 +97,7 @@ def test_kept_renders_are_one_per_format_whatever_the_client_sends(instrumented:
         render(registry, f"application/openmetrics-text; version=1.0.{index}", None, 60)
         render(registry, f"text/plain; version=1.0.{index}", [f"litellm_x{index}"], 60)
         render(registry, None, None, 60)
-    assert sorted(server._state.flights) == ["openmetrics", "text"]
+    assert sorted(rendering._state.flights) == ["openmetrics", "text"]
 
 
 def test_the_server_takes_its_reuse_window_as_a_parameter(instrumented: Any) -> None:
