@@ -60,6 +60,8 @@ class Settings:
     services: bool | None = None  # service families; None: follow service_callback
     legacy_aliases: tuple[str, ...] = ()  # resolved alias names (otel_litellm.aliases)
     scrape_cache_seconds: float = 0.0  # serve a render again for this long
+    metrics_max_connections: int = 64  # our own /metrics port
+    metrics_connection_timeout: float = 10.0  # seconds an idle connection is kept
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -110,11 +112,13 @@ def _validate(settings: Settings) -> None:
         )
     if settings.prometheus_port is not None and not 0 <= settings.prometheus_port <= 65535:
         raise ValueError(f"prometheus_port {settings.prometheus_port} is not a TCP port")
-    for name in ("cardinality_limit", "gauge_series_limit"):
+    for name in ("cardinality_limit", "gauge_series_limit", "metrics_max_connections"):
         if getattr(settings, name) < 1:
             raise ValueError(f"{name} must be at least 1")
     if settings.scrape_cache_seconds < 0:
         raise ValueError("scrape_cache_seconds must not be negative")
+    if settings.metrics_connection_timeout <= 0:
+        raise ValueError("metrics_connection_timeout must be positive")
     if settings.basic_auth is not None and ":" not in settings.basic_auth:
         raise ValueError("basic_auth must be 'user:password'")
     if settings.metrics is not None:
@@ -187,6 +191,8 @@ ENVIRONMENT: Mapping[str, tuple[str, Callable[[str], Any]]] = MappingProxyType({
     "services": (ENV_PREFIX + "SERVICES", _bool),
     "legacy_aliases": (ENV_PREFIX + "LEGACY_ALIASES", _text),
     "scrape_cache_seconds": (ENV_PREFIX + "SCRAPE_CACHE_SECONDS", _float),
+    "metrics_max_connections": (ENV_PREFIX + "METRICS_MAX_CONNECTIONS", _int),
+    "metrics_connection_timeout": (ENV_PREFIX + "METRICS_CONNECTION_TIMEOUT", _float),
 })  # fmt: skip
 
 

@@ -206,6 +206,9 @@ def _serve(reader: LiteLLMPrometheusMetricReader, settings: Settings) -> Metrics
             settings.prometheus_port,
             settings.prometheus_host,
             endpoint_auth(settings),
+            scrape_cache_seconds=settings.scrape_cache_seconds,
+            connection_timeout=settings.metrics_connection_timeout,
+            max_connections=settings.metrics_max_connections,
         )
     except OSError as error:
         # Another process (a sibling worker, a pre-fork parent) holds the port: this one
