@@ -107,7 +107,8 @@ out = []
 for line in md.requires("litellm") or []:
     r = Requirement(line)
     if r.marker and r.marker.evaluate({"extra": "proxy"}) and not r.marker.evaluate({"extra": ""}):
-        out.append((r.name, str(r)))
+        extras = f"[{','.join(sorted(r.extras))}]" if r.extras else ""
+        out.append((r.name, f"{r.name}{extras}{r.specifier}"))
 print(json.dumps(out))
 """
 
