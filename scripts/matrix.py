@@ -97,7 +97,19 @@ def run(command: list[str], **kwargs: object) -> None:
 
 
 def pip(python: Path, *args: str) -> None:
-    run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *args])
+    # No .pyc compiling at install: most of LiteLLM's thousands of modules are never imported.
+    run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-compile",
+            "--disable-pip-version-check",
+            *args,
+        ]
+    )
 
 
 PROXY_REQUIREMENTS = """
