@@ -11,9 +11,19 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from otel_litellm.demo import run_demo
+    from otel_litellm.demo import DemoError, run_demo
 
-    run_demo(port=args.port, rounds=args.rounds, serve_seconds=args.serve, host=args.host)
+    try:
+        run_demo(
+            port=args.port,
+            rounds=args.rounds,
+            serve_seconds=args.serve,
+            host=args.host,
+            verbose=args.verbose,
+        )
+    except DemoError as error:
+        print(f"otel-litellm demo: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -32,12 +42,21 @@ def _db(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="otel-litellm", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="debug logging, and LiteLLM's own log"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="drive LiteLLM against a local mock, serve /metrics")
     demo.add_argument("--port", type=int, default=9464, help="metrics port (0: any free port)")
     demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,  # keeps `otel-litellm -v demo` working too
+        help="show LiteLLM's own log (quiet by default: the demo's errors are on purpose)",
+    )
     demo.add_argument("--rounds", type=int, default=30, help="traffic rounds (5 calls each)")
     demo.add_argument(
         "--serve",
@@ -56,10 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     db.set_defaults(run=_db)
 
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # One handler, for otel_litellm's own log: LiteLLM's loggers bring their own
+    # handler, and the demo decides how much of them is shown.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    ours = logging.getLogger("otel_litellm")
+    ours.addHandler(handler)
+    ours.setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    ours.propagate = False
     return int(args.run(args))
 
 

@@ -16,7 +16,8 @@
 # Environment:
 #   OTEL_LITELLM_CACHE_DIR  cache root (default: $HOME/.cache/otel_litellm)
 #   OTEL_LITELLM_GO         go binary to use (default: go on PATH, else /usr/local/go/bin/go)
-#   GOPROXY                 honoured as usual (default https://proxy.golang.org,direct)
+#   GOPROXY                 honoured as usual (default: Go's own)
+#   OTEL_LITELLM_PROGRESS_SECONDS  interval of the "still building" lines (default 30)
 #
 # Exit status: 0 ok, 1 build error, 3 no usable Go toolchain.
 set -euo pipefail
@@ -31,7 +32,7 @@ for arg in "$@"; do
     case "$arg" in
         --force) force=1 ;;
         -h | --help)
-            sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *) die "unknown argument: $arg (see --help)" ;;
@@ -111,9 +112,19 @@ export GOCACHE="$cache_dir/go-build"
 export GOFLAGS="-modcacherw${GOFLAGS:+ $GOFLAGS}"
 export CGO_ENABLED=0
 
-log "building $dist_name $version with $go_version ($go_bin)"
+log "building $dist_name $version with $go_version ($go_bin); a cold build takes minutes"
 log "cache: $cache_dir"
 start=$SECONDS
+
+# The builder is silent while it compiles: say that it is alive.
+(
+    # sleep must not hold stderr: a caller reading it would wait for the last one.
+    while sleep "${OTEL_LITELLM_PROGRESS_SECONDS:-30}" >/dev/null 2>&1; do
+        log "still building... $((SECONDS - start)) s"
+    done
+) &
+ticker=$!
+trap 'kill "$ticker" 2>/dev/null || true' EXIT
 
 # --- install the pinned builder -------------------------------------------
 tools_dir="$dist_dir/tools"
@@ -140,6 +151,7 @@ built_version="$("$built" --version)" || die "built binary does not run"
 log "$built_version"
 [[ "$built_version" == *" $version" ]] || die "expected version $version, got: $built_version"
 
+kill "$ticker" 2>/dev/null || true
 mv -f "$built" "$binary"
 printf '%s\n' "$manifest_sum" >"$stamp"
 
