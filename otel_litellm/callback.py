@@ -37,7 +37,7 @@ from otel_litellm.payload import (
     put,
     text,
 )
-from otel_litellm.spec import TOKEN_USAGE
+from otel_litellm.spec import HEALTHY, PARTIAL_OUTAGE, TOKEN_USAGE
 
 _log = logging.getLogger("otel_litellm")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -119,7 +119,6 @@ _DEPLOYMENT_KEYS = (
     attr.PROVIDER_NAME,
 )
 _STATE_KEYS = (attr.REQUEST_MODEL, attr.MODEL_ID, attr.API_BASE, attr.PROVIDER_NAME)
-HEALTHY, PARTIAL_OUTAGE, COMPLETE_OUTAGE = 0.0, 1.0, 2.0
 
 
 def _guarded(method: _F) -> _F:
@@ -343,18 +342,6 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         put(attributes, attr.EXCEPTION_STATUS, getattr(exception, "status_code", None))
         put(attributes, attr.ERROR_TYPE, exception_class(exception))
         self.instruments.record(name, 1, attributes)
-
-    def record_cooldown(
-        self, model_name: Any, model_id: Any, api_base: Any, provider: Any, status: Any
-    ) -> None:
-        attributes: dict[str, str] = {}
-        put(attributes, attr.REQUEST_MODEL, model_name)
-        put(attributes, attr.MODEL_ID, model_id)
-        put(attributes, attr.API_BASE, api_base)
-        put(attributes, attr.PROVIDER_NAME, provider)
-        self.instruments.set("litellm.deployment.state", COMPLETE_OUTAGE, dict(attributes))
-        put(attributes, attr.EXCEPTION_STATUS, status)
-        self.instruments.record("litellm.deployment.cooldowns", 1, attributes)
 
     # -- pieces of a success: each maps fields of the event to instruments -----
 

@@ -71,7 +71,7 @@ class LiteLLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         return type(self)._current
 
     def instrumentation_dependencies(self) -> Collection[str]:
-        return ("litellm >= 1.80",)
+        return ("litellm >= 1.106.0",)
 
     # -- BaseInstrumentor ----------------------------------------------------
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from otel_litellm.effects import Wrap
-from otel_litellm.hooks import cooldown_deployment
 from otel_litellm.services import service_value
 
 if TYPE_CHECKING:
@@ -56,22 +55,6 @@ class Wrappers:
             return found
         active = self.current()
         return active.stand_in if active is not None else None
-
-    def cooldown(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        try:
-            active = self.current()
-            if active is not None:
-                called = _arguments(wrapped, args, kwargs)
-                deployment = cooldown_deployment(
-                    called["litellm_router_instance"], called["deployment_id"]
-                )
-                if deployment is not None:
-                    active.callback.record_cooldown(
-                        *deployment, str(called.get("exception_status"))
-                    )
-        except Exception as error:
-            _report("cooldown event", error)
-        return wrapped(*args, **kwargs)
 
     def guardrail(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
         result = wrapped(*args, **kwargs)
@@ -150,7 +133,12 @@ class Patch:
 
 
 PATCHES: tuple[Patch, ...] = (
-    Patch("litellm.router_utils.cooldown_handlers", "router_cooldown_event_callback", "cooldown"),
+    # The router's cooldown event looks its logger up here, then reports the outage to it.
+    Patch(
+        "litellm.router_utils.cooldown_callbacks",
+        "get_prometheus_logger_from_callbacks",
+        "or_stand_in",
+    ),
     Patch("litellm.integrations.prometheus", "PrometheusLogger.get_instance", "or_stand_in"),
     Patch(
         "litellm.router_strategy.budget_limiter",

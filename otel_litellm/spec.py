@@ -48,6 +48,10 @@ SEMCONV_TOKEN_BUCKETS: tuple[float, ...] = (
 )  # fmt: skip
 
 
+# litellm_deployment_state's values.
+HEALTHY, PARTIAL_OUTAGE, COMPLETE_OUTAGE = 0.0, 1.0, 2.0
+
+
 @dataclass(frozen=True)
 class MetricSpec:
     """One metric family: what is recorded and how it is exported."""
@@ -420,7 +424,7 @@ WRITERS: dict[str, str] = {
     "litellm.proxy.failed_requests": "MetricsCallback.record_proxy_failure",
     "litellm.fallback.successes": "MetricsCallback.record_fallback",
     "litellm.fallback.failures": "MetricsCallback.record_fallback",
-    "litellm.deployment.cooldowns": "MetricsCallback.record_cooldown",
+    "litellm.deployment.cooldowns": _STANDIN + "increment_deployment_cooled_down",
     "litellm.callback.logging_failures": "MetricsCallback.increment_callback_logging_failure",
     "litellm.team.members": _STANDIN + "set_team_members_metric",
     "litellm.provider.budget.remaining": _STANDIN + "track_provider_remaining_budget",
@@ -447,7 +451,7 @@ WRITERS: dict[str, str] = {
 WRITERS["litellm.fallback.successes"] = WRITERS["litellm.fallback.failures"] = (
     "MetricsCallback.record_fallback"
 )
-WRITERS["litellm.deployment.cooldowns"] = "MetricsCallback.record_cooldown"
+WRITERS["litellm.deployment.cooldowns"] = _STANDIN + "increment_deployment_cooled_down"
 WRITERS["litellm.deployment.failures"] = _FAILURE
 # Rows nothing in a request carries, with the reason (docs/compatibility.md lists them).
 NO_WRITER: dict[str, str] = {

@@ -18,6 +18,7 @@ from typing import Any
 from otel_litellm import attributes as attr
 from otel_litellm.instruments import Instruments
 from otel_litellm.payload import number, put
+from otel_litellm.spec import COMPLETE_OUTAGE
 
 _log = logging.getLogger("otel_litellm")
 
@@ -196,13 +197,47 @@ class PrometheusStandIn:
                 lambda: self.instruments.set_entity_counts(*counts),  # type: ignore[arg-type]
             )
 
-    # The cooldown path is covered by otel_litellm.hooks; these keep a caller that
-    # found the stand-in through another look-up from failing.
-    def set_deployment_complete_outage(self, **_: Any) -> None:
-        return None
+    # LiteLLM's router reports a cooldown by calling these two on the logger its
+    # get_prometheus_logger_from_callbacks() finds; it passes the deployment's labels.
+    def set_deployment_complete_outage(
+        self,
+        litellm_model_name: Any = None,
+        model_id: Any = None,
+        api_base: Any = None,
+        api_provider: Any = None,
+        **_: Any,
+    ) -> None:
+        labels = self._labels(
+            litellm_model_name=litellm_model_name,
+            model_id=model_id,
+            api_base=api_base,
+            api_provider=api_provider,
+        )
+        self._safely(
+            "deployment outage",
+            lambda: self.instruments.set("litellm.deployment.state", COMPLETE_OUTAGE, labels),
+        )
 
-    def increment_deployment_cooled_down(self, **_: Any) -> None:
-        return None
+    def increment_deployment_cooled_down(
+        self,
+        litellm_model_name: Any = None,
+        model_id: Any = None,
+        api_base: Any = None,
+        api_provider: Any = None,
+        exception_status: Any = None,
+        **_: Any,
+    ) -> None:
+        labels = self._labels(
+            litellm_model_name=litellm_model_name,
+            model_id=model_id,
+            api_base=api_base,
+            api_provider=api_provider,
+            exception_status=exception_status,
+        )
+        self._safely(
+            "cooldown",
+            lambda: self.instruments.record("litellm.deployment.cooldowns", 1, labels),
+        )
 
     def increment_callback_logging_failure(self, callback_name: Any) -> None:
         self._safely(

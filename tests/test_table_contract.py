@@ -78,9 +78,12 @@ def workload(rec: Recording) -> None:
     callback.record_proxy_failure({"model": "gpt-4o"}, failed["exception"], None)
     callback.record_fallback("litellm.fallback.successes", "gpt-4o", {"model": "b"}, None)
     callback.record_fallback("litellm.fallback.failures", "gpt-4o", {"model": "b"}, None)
-    callback.record_cooldown("m", "id-1", "http://x", "openai", 429)
     callback.increment_callback_logging_failure("langfuse")
     standin = rec.standin
+    standin.increment_deployment_cooled_down(
+        litellm_model_name="m", model_id="id-1", api_base="http://x", api_provider="openai",
+        exception_status=429,
+    )  # fmt: skip
     standin._record_guardrail_metrics("pii", 0.2, "error", "ValueError", "pre_call")
     standin.set_team_members_metric(
         types.SimpleNamespace(team_id="t", team_alias="T", members_with_roles=[1, 2])
