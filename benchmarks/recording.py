@@ -46,10 +46,10 @@ def hook_loop(logger: Any, event: str) -> Callable[[int], None]:
     kwargs, rest = args[0], args[1:]
 
     async def many(count: int) -> None:
-        # A fresh top-level dict per call, as LiteLLM's Logging object gives each
-        # call its own: otel_litellm counts one failure once per dict (issue 14.5).
-        for _ in range(count):
-            await hook(dict(kwargs), *rest)
+        # Each call its own dict and call id, as each LiteLLM call has: otel_litellm
+        # counts a failure once per attempt (issue 14.5), so a replay must be a new call.
+        for n in range(count):
+            await hook(dict(kwargs, litellm_call_id=f"bench-{n}"), *rest)
 
     def step(count: int) -> None:
         loop.run_until_complete(many(count))

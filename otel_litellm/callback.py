@@ -161,7 +161,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         # One log budget per kind of message, so a flood of dropped values never
         # hides a hook failure: kind -> [last logged (monotonic), suppressed since].
         self._log_budgets: dict[str, list[float]] = {}
-        self._failures_seen: OrderedDict[tuple[int, str], None] = OrderedDict()
+        self._failures_seen: OrderedDict[tuple[object, ...], None] = OrderedDict()
         self._failures_lock = threading.Lock()
 
     # -- LiteLLM hooks -----------------------------------------------------
@@ -538,12 +538,14 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         malformed body, bad or missing key) to both failure handlers, the sync one
         in a thread, with the same ``model_call_details`` dict.  LiteLLM's own
         logger overrides only the async hook and so counts it once; so do we,
-        keyed by that dict and its ``litellm_call_id`` (a retry has its own dict).
+        keyed by the attempt: its ``litellm_call_id`` and start time (a Router retry
+        keeps the call id but starts later), and the dict itself.
         """
         call_id = kwargs.get("litellm_call_id")
         if not isinstance(call_id, str):
             return True
-        key = (id(kwargs), call_id)
+        start = kwargs.get("start_time")
+        key = (id(kwargs), call_id, start if isinstance(start, (datetime, float, str)) else None)
         with self._failures_lock:
             if key in self._failures_seen:
                 return False

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from otel_litellm import attributes as attr
@@ -40,22 +41,36 @@ ORIGINAL_GROUP_ON_PROXY_REQUESTS = litellm_version() >= (1, 109)
 Attributes = dict[str, str]
 
 
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
 def mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    if type(value) is dict:  # LiteLLM's payloads are plain dicts: skip the ABC check
+        return value
+    return value if isinstance(value, Mapping) else _NOTHING
 
 
 def text(value: object) -> str | None:
     """A label-safe string, or None for missing and non-scalar values."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
+    if type(value) is str:
         cleaned = value
+    elif value is None:
+        return None
+    elif isinstance(value, str):
+        cleaned = str.__str__(value)
     elif isinstance(value, (bool, int, float)):
-        cleaned = str(value)
+        try:
+            cleaned = str(value)
+        except ValueError:  # an int with more digits than Python will print
+            return None
     else:
+        return None
+    if not cleaned:
         return None
     if len(cleaned) > MAX_VALUE_LENGTH:
         cleaned = cleaned[:MAX_VALUE_LENGTH]
+    if cleaned.isascii():
+        return cleaned
     # Invalid UTF-8 arrives as lone surrogates; they would break exporters.
     return cleaned.encode("utf-8", "replace").decode("utf-8")
 
@@ -170,6 +185,17 @@ def exception_status(exception: object) -> str | None:
     return text(status)
 
 
+# The request metadata fields an attribute set is built from, in _build's order.
+_IDENTITY_FIELDS = (
+    "user_api_key_hash", "user_api_key_alias", "user_api_key_team_id",
+    "user_api_key_team_alias", "user_api_key_user_id", "user_api_key_user_email",
+    "user_api_key_org_id", "user_api_key_org_alias", "user_api_key_project_id",
+    "user_api_key_project_alias", "user_api_key_request_route", "requester_ip_address",
+    "user_agent",
+)  # fmt: skip
+_ATTRIBUTE_SETS = 4096  # cleaned attribute sets kept for reuse
+
+
 @dataclass(frozen=True, slots=True)
 class Success:
     """One LiteLLM success event, read once: every field the success families need.
@@ -222,6 +248,7 @@ class PayloadReader:
         # the group the client asked for (metadata.original_model_group) from 1.109.
         self.original_group_on_proxy_requests = ORIGINAL_GROUP_ON_PROXY_REQUESTS
         self._user_email_labels = user_email_labels
+        self._attribute_sets: dict[tuple[Any, ...], Attributes] = {}
         # "metadata.foo.bar" -> (("foo", "bar"), semantic key)
         self._metadata_paths = [
             (
@@ -230,6 +257,7 @@ class PayloadReader:
             )
             for label in dict.fromkeys(custom_metadata_labels)
         ]
+        self._custom = bool(custom_metadata_labels or custom_tags)
         self._tags = [
             (tag, attr.attribute_for_label(custom_tag_label(tag)))
             for tag in dict.fromkeys(custom_tags)
@@ -300,36 +328,69 @@ class PayloadReader:
         )
 
     def request(self, kwargs: Mapping[str, Any], slp: Mapping[str, Any]) -> Attributes:
-        """Identity, model and deployment attributes of one LLM call."""
+        """Identity, model and deployment attributes of one LLM call (a fresh dict).
+
+        The same key, team and deployment send the same raw values request after
+        request, so the cleaned set is kept per tuple of raw values (bounded) and
+        copied; with custom labels configured it is built each time.
+        """
         meta = mapping(slp.get("metadata"))
         params = mapping(kwargs.get("litellm_params"))
+        end_user = (
+            params.get("user_api_key_end_user_id") or meta.get("user_api_key_end_user_id")
+            if self.end_user_enabled()
+            else None
+        )
+        raw = (
+            end_user,
+            kwargs.get("model"),
+            slp.get("model_group"),
+            slp.get("model_id"),
+            slp.get("api_base"),
+            slp.get("custom_llm_provider"),
+            slp.get("call_type"),
+            service_tier(slp),
+            *map(meta.get, _IDENTITY_FIELDS),
+        )
+        if not self._custom:
+            try:
+                cached = self._attribute_sets.get(raw)
+            except TypeError:  # an unhashable value: build it, keep nothing
+                return self._build(raw, slp)
+            if cached is None:
+                if len(self._attribute_sets) >= _ATTRIBUTE_SETS:
+                    self._attribute_sets.clear()
+                cached = self._attribute_sets[raw] = self._build(raw, slp)
+            return dict(cached)
+        return self._build(raw, slp)
+
+    def _build(self, raw: tuple[Any, ...], slp: Mapping[str, Any]) -> Attributes:
+        (end_user, model, group, model_id, api_base, provider, call_type, tier,
+         key, alias, team, team_alias, user, email, org, org_alias, project,
+         project_alias, route, client, agent) = raw  # fmt: skip
         out: Attributes = {}
-        put(out, attr.API_KEY_HASH, hashed_key(meta.get("user_api_key_hash")))
-        put(out, attr.API_KEY_ALIAS, meta.get("user_api_key_alias"))
-        put(out, attr.TEAM_ID, meta.get("user_api_key_team_id"))
-        put(out, attr.TEAM_ALIAS, meta.get("user_api_key_team_alias"))
-        put(out, attr.USER_ID, meta.get("user_api_key_user_id"))
+        put(out, attr.API_KEY_HASH, hashed_key(key))
+        put(out, attr.API_KEY_ALIAS, alias)
+        put(out, attr.TEAM_ID, team)
+        put(out, attr.TEAM_ALIAS, team_alias)
+        put(out, attr.USER_ID, user)
         if self._user_email_labels:
-            put(out, attr.USER_EMAIL, meta.get("user_api_key_user_email"))
-        put(out, attr.ORG_ID, meta.get("user_api_key_org_id"))
-        put(out, attr.ORG_ALIAS, meta.get("user_api_key_org_alias"))
-        put(out, attr.PROJECT_ID, meta.get("user_api_key_project_id"))
-        put(out, attr.PROJECT_ALIAS, meta.get("user_api_key_project_alias"))
-        if self.end_user_enabled():
-            end_user = params.get("user_api_key_end_user_id") or meta.get(
-                "user_api_key_end_user_id"
-            )
-            put(out, attr.END_USER_ID, end_user)
-        put(out, attr.REQUEST_MODEL, kwargs.get("model"))
-        put(out, attr.MODEL_GROUP, slp.get("model_group"))
-        put(out, attr.MODEL_ID, slp.get("model_id"))
-        put(out, attr.API_BASE, slp.get("api_base"))
-        put(out, attr.PROVIDER_NAME, slp.get("custom_llm_provider"))
-        put(out, attr.OPERATION_NAME, _operation(slp.get("call_type")))
-        put(out, attr.SERVICE_TIER, service_tier(slp))
-        put(out, attr.ROUTE, meta.get("user_api_key_request_route"))
-        put(out, attr.CLIENT_ADDRESS, meta.get("requester_ip_address"))
-        put(out, attr.USER_AGENT, meta.get("user_agent"))
+            put(out, attr.USER_EMAIL, email)
+        put(out, attr.ORG_ID, org)
+        put(out, attr.ORG_ALIAS, org_alias)
+        put(out, attr.PROJECT_ID, project)
+        put(out, attr.PROJECT_ALIAS, project_alias)
+        put(out, attr.END_USER_ID, end_user)
+        put(out, attr.REQUEST_MODEL, model)
+        put(out, attr.MODEL_GROUP, group)
+        put(out, attr.MODEL_ID, model_id)
+        put(out, attr.API_BASE, api_base)
+        put(out, attr.PROVIDER_NAME, provider)
+        put(out, attr.OPERATION_NAME, _operation(call_type))
+        put(out, attr.SERVICE_TIER, tier)
+        put(out, attr.ROUTE, route)
+        put(out, attr.CLIENT_ADDRESS, client)
+        put(out, attr.USER_AGENT, agent)
         self.add_custom(out, slp)
         return out
 

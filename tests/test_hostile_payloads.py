@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -168,9 +169,11 @@ def test_both_failure_hooks_for_one_rejection_count_once() -> None:
 
 def test_each_retry_of_one_call_still_counts() -> None:
     rec = recording()
-    for _ in range(3):  # a Router retry: same call id, a fresh kwargs dict per attempt
+    for attempt in range(3):  # a Router retry: same call id, its own start time and dict
         kwargs = bad_key_failure(KEY_HASH, "call-retried")
+        kwargs["start_time"] = kwargs["start_time"] + timedelta(seconds=attempt)
         rec.callback.log_failure_event(kwargs, None, None, None)
+        del kwargs  # the next attempt's dict may reuse this one's memory address
     assert rec.value("litellm.llm_api.failed_requests") == 3
 
 
