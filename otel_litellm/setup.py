@@ -16,7 +16,7 @@ from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import CollectorRegistry
 
-from otel_litellm import aliases, hooks, standin
+from otel_litellm import aliases, bridge, hooks, standin
 from otel_litellm.callback import MetricsCallback
 from otel_litellm.config import Settings, load_settings
 from otel_litellm.db.spec import DB_METRICS
@@ -151,6 +151,7 @@ def _build(
         )
         if reader is not None and registry is not None:
             _adopt_registry(reader, registry)
+        bridge.install(readers, settings)  # + the proxy's other prometheus_client families
     instruments = Instruments(
         meter_provider.get_meter(METER_NAME),
         (*settings.specs(), *SERVICE_METRICS),
