@@ -27,7 +27,7 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -52,6 +52,7 @@ from prometheus_client.samples import Sample
 
 if TYPE_CHECKING:
     from otel_litellm.config import Settings
+    from otel_litellm.spec import MetricSpec
 
 _log = logging.getLogger("otel_litellm")
 
@@ -64,6 +65,22 @@ Collect = Callable[..., Any]  # MetricReader's collect callback, as the SDK type
 _T = TypeVar("_T")
 
 
+def _table() -> tuple[MetricSpec, ...]:
+    from otel_litellm import aliases
+    from otel_litellm.db.spec import DB_METRICS
+    from otel_litellm.service_spec import SERVICE_METRICS
+    from otel_litellm.spec import METRICS
+
+    return (*METRICS, *SERVICE_METRICS, *DB_METRICS, *aliases.ALIASES)
+
+
+def table_attributes() -> dict[str, dict[str, str]]:
+    """Per table family, label -> semantic attribute: a bridged family that shares a
+    table row's name is recorded as that row would be, so the export-time rewrite (and
+    the semconv naming) treat it like otel_litellm's own."""
+    return {spec.litellm_name: dict(spec.label_map) for spec in _table() if spec.litellm_name}
+
+
 def recorded_families(breaker_fed: bool | None = None) -> frozenset[str]:
     """LiteLLM family names otel_litellm records itself, from every metric table.
 
@@ -71,17 +88,14 @@ def recorded_families(breaker_fed: bool | None = None) -> frozenset[str]:
     through ``ServiceLogging.redis_breaker_hook`` (1.108+); before that, LiteLLM's cache
     writes them straight to the registry and the bridge is their only way out.
     """
-    from otel_litellm import aliases
-    from otel_litellm.db.spec import DB_METRICS
-    from otel_litellm.service_spec import BREAKER_METRICS, SERVICE_METRICS
-    from otel_litellm.spec import METRICS
+    from otel_litellm.service_spec import BREAKER_METRICS
 
     if breaker_fed is None:
         breaker_fed = breaker_hook_available()
     breaker = {spec.litellm_name for spec in BREAKER_METRICS}
     names = {
         spec.litellm_name
-        for spec in (*METRICS, *SERVICE_METRICS, *DB_METRICS, *aliases.ALIASES)
+        for spec in _table()
         if spec.litellm_name and (breaker_fed or spec.litellm_name not in breaker)
     }
     return frozenset(names)
@@ -107,8 +121,10 @@ class RegistryBridge:
         prefixes: Sequence[str] = PREFIXES,
         max_series: int = MAX_SERIES,
         resource: Resource | None = None,
+        attributes: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self._registry = registry
+        self._attributes = attributes or {}
         self._skip = frozenset(skip)
         self._prefixes = tuple(prefixes)
         self._max_series = max_series
@@ -172,6 +188,15 @@ class RegistryBridge:
             return None
         if not data.data_points:
             return None
+        renamed = self._attributes.get(family.name)
+        if renamed:
+            points = [
+                replace(
+                    p, attributes={renamed.get(k, k): v for k, v in (p.attributes or {}).items()}
+                )
+                for p in data.data_points
+            ]
+            data = replace(data, data_points=points)  # type: ignore[arg-type]
         return Metric(family.name, family.documentation, "", data)
 
     def _bounded(self, family: PromFamily, series: Iterable[_T]) -> Iterator[_T]:
@@ -255,7 +280,6 @@ def _first(parts: dict[str, list[Sample]], suffix: str) -> float:
     return float(samples[0].value) if samples else 0.0
 
 
-
 def install(readers: Iterable[MetricReader], settings: Settings) -> RegistryBridge:
     """Add the default registry's families to every collection of ``readers``.
 
@@ -267,6 +291,7 @@ def install(readers: Iterable[MetricReader], settings: Settings) -> RegistryBrid
         skip=recorded_families(),
         max_series=settings.cardinality_limit or MAX_SERIES,
         resource=Resource.create({"service.name": settings.service_name}),
+        attributes=table_attributes(),
     )
     for reader in readers:
         collect = reader._collect

@@ -117,9 +117,7 @@ def test_a_name_already_in_the_batch_wins() -> None:
     assert ours is not None
     twice = stage(ours)
     assert twice is not None
-    names = [
-        m.name for rm in twice.resource_metrics for sm in rm.scope_metrics for m in sm.metrics
-    ]
+    names = [m.name for rm in twice.resource_metrics for sm in rm.scope_metrics for m in sm.metrics]
     assert len(names) == len(set(names))
     assert "python_like_runtime" not in names
 
@@ -128,7 +126,9 @@ def test_counters_are_monotonic_sums_named_without_total_for_otlp() -> None:
     """The Collector's transform appends ``_total`` to monotonic sums lacking it: once."""
     data = bridge.RegistryBridge(_source())(None)
     assert data is not None
-    metrics = {m.name: m for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics}
+    metrics = {
+        m.name: m for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics
+    }
     rejected = metrics["litellm_admission_rejected_requests"].data
     assert isinstance(rejected, Sum) and rejected.is_monotonic
     request = encode_metrics(data)
