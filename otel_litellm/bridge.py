@@ -190,13 +190,13 @@ class RegistryBridge:
             return None
         renamed = self._attributes.get(family.name)
         if renamed:
-            points = [
+            relabelled = [
                 replace(
                     p, attributes={renamed.get(k, k): v for k, v in (p.attributes or {}).items()}
                 )
                 for p in data.data_points
             ]
-            data = replace(data, data_points=points)  # type: ignore[arg-type]
+            data = replace(data, data_points=relabelled)  # type: ignore[arg-type]
         return Metric(family.name, family.documentation, "", data)
 
     def _bounded(self, family: PromFamily, series: Iterable[_T]) -> Iterator[_T]:
