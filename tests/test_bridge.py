@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
+import time
+from pathlib import Path
 
 import pytest
 from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
@@ -11,12 +13,13 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricsData, Sum
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary, generate_latest
 
+import otel_litellm
 from otel_litellm import bridge
 from otel_litellm.naming import LabelRenamer
 from otel_litellm.readers import LiteLLMPrometheusMetricReader
 from otel_litellm.service_spec import BREAKER_METRICS
 from otel_litellm.spec import METRICS
-from tests.support.scrape import parse
+from tests.support.scrape import Sample, parse, value
 
 CLEANUP_BUCKETS = (0.1, 0.5, 1.0, 5.0, 30.0, 120.0)
 
@@ -172,3 +175,53 @@ def test_a_failing_collector_costs_only_the_bridged_families(
     with caplog.at_level(logging.WARNING, logger="otel_litellm"):
         assert bridge.RegistryBridge(source)(ours) is ours
     assert "not bridged" in caplog.text
+
+
+@pytest.mark.pipeline
+@pytest.mark.timeout(300)
+def test_bridged_families_keep_their_names_through_otlp_and_the_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """instrument() bridges the default registry; collector-config.yaml's ``_total`` rule
+    and buckets give the names and samples prometheus_client would have served."""
+    from prometheus_client import REGISTRY
+
+    from tests.support.collector import Collector
+
+    registry_families = [
+        Counter("litellm_bridge_probe_rejected", "Probe.", ["reason"]),
+        Gauge("litellm_bridge_probe_in_flight", "Probe."),
+        Histogram("litellm_bridge_probe_seconds", "Probe.", buckets=CLEANUP_BUCKETS),
+    ]
+    rejected, in_flight, seconds = registry_families
+    rejected.labels("queue_full").inc(2)  # type: ignore[union-attr]
+    in_flight.set(4)  # type: ignore[union-attr]
+    seconds.observe(0.7)  # type: ignore[union-attr]
+    try:
+        with Collector(tmp_path / "otelcol") as collector:
+            monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.otlp_grpc_endpoint)
+            monkeypatch.setenv("OTEL_EXPORTER_OTLP_INSECURE", "true")
+            otel_litellm.uninstrument()
+            handle = otel_litellm.instrument(
+                exporters=("otlp",), otlp_protocol="grpc", export_interval_ms=500
+            )
+            try:
+                handle.meter_provider.force_flush()
+                found: list[Sample] = []
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline:
+                    found = parse(collector.scrape())
+                    if value(found, "litellm_bridge_probe_in_flight"):
+                        break
+                    time.sleep(0.5)
+            finally:
+                otel_litellm.uninstrument()
+    finally:
+        for family in registry_families:
+            REGISTRY.unregister(family)
+    assert value(found, "litellm_bridge_probe_rejected_total", reason="queue_full") == 2
+    assert value(found, "litellm_bridge_probe_in_flight") == 4
+    assert value(found, "litellm_bridge_probe_seconds_bucket", le="1.0") == 1
+    assert value(found, "litellm_bridge_probe_seconds_bucket", le="0.5") == 0
+    assert value(found, "litellm_bridge_probe_seconds_count") == 1
+    assert not {s.name for s in found} & {"litellm_bridge_probe_rejected_total_total"}

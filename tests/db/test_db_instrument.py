@@ -15,6 +15,7 @@ from tests.support.scrape import fetch
 
 pytestmark = pytest.mark.db
 
+
 def test_instrument_serves_the_database_gauges_under_the_seed_names(
     postgres: PostgresServer, seeded: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
