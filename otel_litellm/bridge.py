@@ -160,13 +160,28 @@ class RegistryBridge:
         """The registry's families as OTel metrics, minus skipped and ``present`` names."""
         now = time.time_ns()
         out: list[Metric] = []
-        for family in self._registry.collect():
+        for family in self._families(present):
             if not family.name.startswith(self._prefixes) or self._skipped(family.name, present):
                 continue
             converted = self._convert(family, now)
             if converted is not None:
                 out.append(converted)
         return out
+
+    def _families(self, present: Collection[str]) -> Iterable[PromFamily]:
+        """Only the collectors that hold a family to bridge are asked to collect: with
+        LiteLLM's own logger on as well, rendering its families here would double a
+        scrape's cost for nothing."""
+        registered = getattr(self._registry, "_collector_to_names", None)
+        if not isinstance(registered, dict):  # not a CollectorRegistry we know inside
+            yield from self._registry.collect()
+            return
+        with self._registry._lock:
+            collectors = list(registered.items())
+        for collector, names in collectors:
+            if any(n.startswith(self._prefixes) and not self._skipped(_family_of(n), present)
+                   for n in names):  # fmt: skip
+                yield from collector.collect()
 
     def _skipped(self, name: str, present: Collection[str]) -> bool:
         # A counter family is named without ``_total``; tables and batches may carry either.
@@ -251,6 +266,17 @@ class RegistryBridge:
         if key not in self._warned:
             self._warned.add(key)
             _log.warning(message, *args)
+
+
+_SAMPLE_SUFFIXES = ("_total", "_created", "_bucket", "_count", "_sum")
+
+
+def _family_of(sample_name: str) -> str:
+    """The family a registered sample name belongs to (prometheus_client's suffixes off)."""
+    for suffix in _SAMPLE_SUFFIXES:
+        if sample_name.endswith(suffix):
+            return sample_name[: -len(suffix)]
+    return sample_name
 
 
 def _names(data: MetricsData) -> set[str]:

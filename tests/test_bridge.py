@@ -12,6 +12,7 @@ from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metr
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricsData, Sum
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 
 import otel_litellm
 from otel_litellm import bridge
@@ -166,6 +167,9 @@ def test_a_failing_collector_costs_only_the_bridged_families(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     class Broken:
+        def describe(self) -> list[object]:
+            return [GaugeMetricFamily("litellm_broken", "Fails at collection.")]
+
         def collect(self) -> list[object]:
             raise RuntimeError("broken third-party collector")
 
@@ -225,3 +229,26 @@ def test_bridged_families_keep_their_names_through_otlp_and_the_collector(
     assert value(found, "litellm_bridge_probe_seconds_bucket", le="0.5") == 0
     assert value(found, "litellm_bridge_probe_seconds_count") == 1
     assert not {s.name for s in found} & {"litellm_bridge_probe_rejected_total_total"}
+
+
+def test_collectors_of_skipped_families_are_not_asked() -> None:
+    """With LiteLLM's own logger on, its families are not rendered a second time."""
+    calls: list[str] = []
+
+    class Watched:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def describe(self) -> list[object]:
+            return [GaugeMetricFamily(self.name, "Watched.")]
+
+        def collect(self) -> list[object]:
+            calls.append(self.name)
+            return [GaugeMetricFamily(self.name, "Watched.", value=1)]
+
+    source = CollectorRegistry()
+    for name in ("litellm_spend_metric", "python_like", "litellm_in_flight_requests"):
+        source.register(Watched(name))  # type: ignore[arg-type]
+    stage = bridge.RegistryBridge(source, skip=bridge.recorded_families())
+    assert [m.name for m in stage.metrics()] == ["litellm_in_flight_requests"]
+    assert calls == ["litellm_in_flight_requests"]
