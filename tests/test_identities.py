@@ -19,12 +19,9 @@ and a burst that admission control partly rejects.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,6 +33,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from otel_litellm.mock_upstream import MockUpstream
 from otel_litellm.service_spec import SERVICE_METRICS, SERVICES
 from otel_litellm.spec import METRICS, Kind
+from tests.support import proxy
 from tests.support.identity_auth import ALPHA_KEY, BETA_KEY
 from tests.support.prometheus import Prometheus
 from tests.support.proxy import running_proxy
@@ -84,19 +82,8 @@ general_settings:
 
 
 def post(base: str, key: str, model: str, **body: object) -> int:
-    request = urllib.request.Request(
-        base + "/chat/completions",
-        data=json.dumps(
-            {"model": model, "messages": [{"role": "user", "content": "hi there"}], **body}
-        ).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            response.read()
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
+    messages = [{"role": "user", "content": "hi there"}]
+    return proxy.post(base, {"model": model, "messages": messages, **body}, key=key)
 
 
 def workload(base: str) -> list[int]:

@@ -88,11 +88,11 @@ def running_proxy(
             log.close()
 
 
-def post(base: str, body: dict[str, object]) -> int:
+def post(base: str, body: dict[str, object], key: str = MASTER_KEY) -> int:
     request = urllib.request.Request(
         base + "/chat/completions",
         data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {MASTER_KEY}"},
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
