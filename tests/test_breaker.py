@@ -58,8 +58,25 @@ def test_litellms_own_breaker_families_are_served_once(handle: Instrumentation) 
         metrics().record_transition("open")
         metrics().record_state_change(None, "open")
     assert handle.metrics_url is not None
-    text = fetch(handle.metrics_url)
+    try:
+        text = fetch(handle.metrics_url)
+    finally:
+        _forget_litellms_breaker_families()
     for family in ("transitions", "state"):
         assert text.count(f"# TYPE litellm_redis_circuit_breaker_{family}") == 1, family
     found = parse(text)
     assert value(found, "litellm_redis_circuit_breaker_transitions_total", state="open") >= 1
+
+
+def _forget_litellms_breaker_families() -> None:
+    """LiteLLM registers them once per process; other tests must not see them."""
+    from litellm.caching import redis_cache
+    from prometheus_client import REGISTRY
+
+    metrics = getattr(redis_cache, "_breaker_metrics", None)
+    if metrics is None or metrics.cache_info().currsize == 0:
+        return
+    for collector in vars(metrics()).values():
+        if collector is not None:
+            REGISTRY.unregister(collector)
+    metrics.cache_clear()
