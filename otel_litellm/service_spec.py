@@ -113,6 +113,35 @@ def _rows(service: str, kinds: tuple[Kind, ...]) -> list[MetricSpec]:
     return rows
 
 
-SERVICE_METRICS: Final[tuple[MetricSpec, ...]] = tuple(
-    row for service, kinds in SERVICES.items() for row in _rows(service, kinds)
+# The Redis circuit breaker (LiteLLM 1.108+ reports it through
+# ``ServiceLogging.redis_breaker_hook``; 1.106 writes the same families from its cache
+# module straight to prometheus_client, which otel_litellm.bridge carries instead).
+BREAKER_STATE: Final = "litellm.redis.circuit_breaker.state"
+BREAKER_STATES: Final = ("closed", "open", "half_open")  # LiteLLM's RedisCircuitBreaker states
+BREAKER_GROUP: Final = "redis_circuit_breaker"
+BREAKER_BREAKERS: Final = "litellm.redis.circuit_breaker.breakers"
+BREAKER_TRANSITIONS: Final = "litellm.redis.circuit_breaker.transitions"
+BREAKER_FAILURES: Final = "litellm.redis.circuit_breaker.failures"
+_BREAKER_BY_STATE = (("state", BREAKER_STATE),)
+BREAKER_METRICS: Final[tuple[MetricSpec, ...]] = (
+    MetricSpec(BREAKER_BREAKERS, Kind.GAUGE, "{breaker}",
+               "Redis circuit breakers currently in each state.",
+               "litellm_redis_circuit_breaker_state", ("state",),
+               "live breakers per state, re-read at every breaker event; 0 at start-up",
+               BREAKER_GROUP, label_attributes=_BREAKER_BY_STATE),
+    MetricSpec(BREAKER_TRANSITIONS, Kind.COUNTER, "{transition}",
+               "Redis circuit breaker state transitions, by the state entered.",
+               "litellm_redis_circuit_breaker_transitions", ("state",),
+               "+1 per redis_breaker_hook transitions_to", BREAKER_GROUP,
+               label_attributes=_BREAKER_BY_STATE),
+    MetricSpec(BREAKER_FAILURES, Kind.COUNTER, "{failure}",
+               "Redis health failures counted by the circuit breaker.",
+               "litellm_redis_circuit_breaker_failures", ("failure_class",),
+               "+1 per redis_breaker_hook failure_class", BREAKER_GROUP,
+               label_attributes=(("failure_class", ERROR_TYPE),)),
+)  # fmt: skip
+
+SERVICE_METRICS: Final[tuple[MetricSpec, ...]] = (
+    *(row for service, kinds in SERVICES.items() for row in _rows(service, kinds)),
+    *BREAKER_METRICS,
 )

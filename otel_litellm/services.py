@@ -20,6 +20,11 @@ from collections.abc import Mapping
 from otel_litellm.instruments import Instruments
 from otel_litellm.payload import number
 from otel_litellm.service_spec import (
+    BREAKER_BREAKERS,
+    BREAKER_FAILURES,
+    BREAKER_STATE,
+    BREAKER_STATES,
+    BREAKER_TRANSITIONS,
     DB_SYSTEM,
     DB_SYSTEMS,
     ERROR_TYPE,
@@ -84,6 +89,32 @@ class ServiceRecorder:
         }
         self.instruments.record(failed_name(service), 1, failed)
         self.instruments.record(requests_name(service), 1, base)
+
+    def breaker(self, transitions_to: str | None, failure_class: str | None) -> None:
+        """One Redis circuit-breaker event, as LiteLLM's services logger records it.
+
+        ``ServiceLogging.redis_breaker_hook(transitions_to, failure_class)`` (1.108+)
+        passes its arguments here.  Like LiteLLM, every event (and ``breaker(None, None)``
+        at start-up) re-reads how many live breakers sit in each state, zeros included.
+        """
+        for state, count in _breaker_counts().items():
+            self.instruments.set(BREAKER_BREAKERS, float(count), {BREAKER_STATE: state})
+        if transitions_to is not None:
+            self.instruments.record(BREAKER_TRANSITIONS, 1, {BREAKER_STATE: str(transitions_to)})
+        if failure_class is not None:
+            self.instruments.record(BREAKER_FAILURES, 1, {ERROR_TYPE: str(failure_class)})
+
+
+def _breaker_counts() -> dict[str, int]:
+    """Live breakers per state; every known state present, at 0 when none is in it."""
+    counts = dict.fromkeys(BREAKER_STATES, 0)
+    try:
+        from litellm.caching.redis_cache import redis_breaker_state_counts
+    except ImportError:  # before 1.108 LiteLLM keeps no registry of breakers
+        return counts
+    for state, count in redis_breaker_state_counts().items():
+        counts[str(state)] = int(count)
+    return counts
 
 
 def _base(service: str) -> dict[str, str]:

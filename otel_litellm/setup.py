@@ -19,7 +19,7 @@ from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.semconv.schemas import Schemas
 
-from otel_litellm import aliases
+from otel_litellm import aliases, bridge
 from otel_litellm.callback import MetricsCallback
 from otel_litellm.config import Settings, load_settings
 from otel_litellm.db.spec import DB_METRICS
@@ -158,6 +158,7 @@ def build(
             # The owner's own exit hook closes it with a bound (SHUTDOWN_TIMEOUT_MS).
             shutdown_on_exit=False,
         )
+        bridge.install(readers, settings)  # + the proxy's other prometheus_client families
     from otel_litellm import __version__
 
     meter = meter_provider.get_meter(METER_NAME, __version__, schema_url=SCHEMA_URL)

@@ -11,6 +11,7 @@ from opentelemetry.metrics import Observation
 
 from otel_litellm.db.query import Query
 from otel_litellm.db.spec import BY_NAME
+from otel_litellm.spec import BY_NAME as TABLE  # families the database also feeds (counts)
 
 _log = logging.getLogger(__name__)
 
@@ -27,7 +28,8 @@ def observe(query: Query, rows: Iterable[Row]) -> dict[str, list[Observation]]:
             value = row[column]
             if value is None:
                 continue
-            attributes = {key: _label(row[label]) for label, key in BY_NAME[metric].label_map}
+            spec = BY_NAME.get(metric) or TABLE[metric]
+            attributes = {key: _label(row[label]) for label, key in spec.label_map}
             identity = frozenset(attributes.items())
             series = found[metric]
             if identity in series:

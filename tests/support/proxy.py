@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from otel_litellm.mock_upstream import MockUpstream
@@ -43,11 +43,17 @@ litellm_settings:
 
 
 @contextlib.contextmanager
-def running_proxy(workdir: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """Start the proxy against a fresh mock upstream; yields its base URL."""
+def running_proxy(
+    workdir: Path,
+    extra_env: Mapping[str, str] | None = None,
+    config_for: Callable[[str], str] = proxy_config,
+) -> Iterator[str]:
+    """Start the proxy against a fresh mock upstream; yields its base URL.
+
+    ``config_for``: the config.yaml text for the upstream's base URL."""
     with MockUpstream() as upstream:
         config = Path(workdir, "config.yaml")
-        config.write_text(proxy_config(upstream.base_url))
+        config.write_text(config_for(upstream.base_url))
         port = free_port()
         env = {
             **os.environ,
@@ -82,11 +88,11 @@ def running_proxy(workdir: Path, extra_env: Mapping[str, str] | None = None) -> 
             log.close()
 
 
-def post(base: str, body: dict[str, object]) -> int:
+def post(base: str, body: dict[str, object], key: str = MASTER_KEY) -> int:
     request = urllib.request.Request(
         base + "/chat/completions",
         data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {MASTER_KEY}"},
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
