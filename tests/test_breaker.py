@@ -22,8 +22,8 @@ def handle() -> Iterator[Instrumentation]:
 
 
 def _recorder(handle: Instrumentation) -> ServiceRecorder:
-    (recorder,) = (extra for extra in handle.extras if isinstance(extra, ServiceRecorder))
-    return recorder
+    assert handle.services is not None
+    return handle.services
 
 
 def test_breaker_events_give_litellms_families(handle: Instrumentation) -> None:
