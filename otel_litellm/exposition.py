@@ -24,7 +24,7 @@ from typing import Any
 from opentelemetry.exporter.prometheus._mapping import map_unit, sanitize_full_name
 from opentelemetry.sdk.metrics.export import Gauge, Histogram, Metric, MetricsData, Sum
 
-_LABEL_INVALID = re.compile(r"[^a-zA-Z0-9]+")
+_LABEL_INVALID = re.compile(r"[^a-zA-Z0-9_]+")  # LiteLLM's own names keep their "__"
 _label_names: dict[str, str] = {}
 # Characters a line-oriented reader takes as a line break (str.splitlines, editors,
 # log shippers) or a terminal acts on; the formats have no escape for them.

@@ -13,7 +13,7 @@ import pytest
 import otel_litellm
 from otel_litellm.server import render
 from tests.support.payloads import success_kwargs
-from tests.support.scrape import fetch, parse, parse_openmetrics, promtool_error
+from tests.support.scrape import fetch, parse, parse_openmetrics, promtool_error, value
 
 
 def normalized(body: bytes) -> list[tuple[str, tuple[tuple[str, str], ...], float]]:
@@ -131,3 +131,16 @@ def test_the_proxy_mount_honours_name_selection(instrumented: Any) -> None:
         reply = client.get("/metrics", params={"name[]": "litellm_spend_metric_total"})
     assert reply.status_code == 200
     assert {s.name for s in parse(reply.text)} == {"litellm_spend_metric_total"}
+
+
+def test_custom_tag_labels_keep_litellms_exact_names() -> None:
+    """``User-Agent: curl/*`` is LiteLLM's ``tag_User_Agent__curl__``, double underscores kept."""
+    otel_litellm.uninstrument()
+    handle = otel_litellm.instrument(prometheus_port=0, custom_tags=["User-Agent: curl/*"])
+    try:
+        handle.callback.record_success(success_kwargs(tags=["User-Agent: curl/8.5"]))
+        assert handle.metrics_url is not None
+        found = parse(fetch(handle.metrics_url))
+    finally:
+        otel_litellm.uninstrument()
+    assert value(found, "litellm_proxy_total_requests_metric_total", tag_User_Agent__curl__="true")
