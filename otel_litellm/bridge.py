@@ -317,7 +317,8 @@ def install(readers: Iterable[MetricReader], settings: Settings) -> RegistryBrid
         skip=recorded_families(),
         max_series=settings.cardinality_limit or MAX_SERIES,
         resource=Resource.create({"service.name": settings.service_name}),
-        attributes=table_attributes(),
+        # The export-time rewrite maps table labels back only in the litellm naming.
+        attributes=table_attributes() if settings.naming.litellm else None,
     )
     for reader in readers:
         collect = reader._collect
