@@ -30,7 +30,7 @@ def make_logger(impl: str, naming: str) -> Any:
         from litellm.integrations.prometheus import PrometheusLogger
 
         return PrometheusLogger()
-    from otel_litellm.setup import instrument
+    from otel_litellm import instrument
 
     # The Prometheus reader exists (as in production) but nothing scrapes it here.
     return instrument(prometheus_port=None, naming=naming).callback

@@ -56,7 +56,9 @@ class Settings:
     service_name: str = "litellm"
     bearer_token: str | None = None
     basic_auth: str | None = None  # "user:password"
-    database_url: str | None = None
+    database_url: str | None = None  # the database gauges
+    # LiteLLM's own DATABASE_URL: users, active users and teams are counted from it.
+    proxy_database_url: str | None = None
     services: bool | None = None  # service families; None: follow service_callback
     legacy_aliases: tuple[str, ...] = ()  # resolved alias names (otel_litellm.aliases)
     scrape_cache_seconds: float = 0.0  # serve a render again for this long
@@ -188,6 +190,7 @@ ENVIRONMENT: Mapping[str, tuple[str, Callable[[str], Any]]] = MappingProxyType({
     "bearer_token": (ENV_PREFIX + "METRICS_BEARER_TOKEN", _text),
     "basic_auth": (ENV_PREFIX + "METRICS_BASIC_AUTH", _text),
     "database_url": (ENV_PREFIX + "DATABASE_URL", _text),
+    "proxy_database_url": ("DATABASE_URL", _text),
     "services": (ENV_PREFIX + "SERVICES", _bool),
     "legacy_aliases": (ENV_PREFIX + "LEGACY_ALIASES", _text),
     "scrape_cache_seconds": (ENV_PREFIX + "SCRAPE_CACHE_SECONDS", _float),

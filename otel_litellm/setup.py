@@ -192,10 +192,17 @@ def build(
         owns_provider=owns,
         readers=readers,
     )
+    if active.services is not None and active.services.active() and bridge.breaker_hook_available():
+        active.services.breaker(None, None)  # LiteLLM shows every breaker state from start-up
     if reader is not None and settings.prometheus_port is not None:
         active.server = _serve(reader, settings)
     if settings.database_url:
         active.extras.append(_database_gauges(meter, settings.database_url))
+    counts_from = settings.database_url or settings.proxy_database_url
+    if counts_from:
+        counts = _entity_counts(counts_from, instruments)
+        if counts is not None:
+            active.extras.append(counts)
     return active
 
 
@@ -221,6 +228,24 @@ def _serve(reader: LiteLLMPrometheusMetricReader, settings: Settings) -> Metrics
             settings.prometheus_port,
             error,
         )
+        return None
+
+
+def _entity_counts(database_url: str, instruments: Instruments) -> Any:
+    """LiteLLM's users / active users / teams counts, read as its own periodic job does."""
+    try:
+        from otel_litellm.db.counts import EntityCounts
+        from otel_litellm.db.settings import DatabaseSettings
+    except ImportError as error:  # the db extra (psycopg) is not installed
+        _log.warning("otel_litellm: users and teams counts need otel_litellm[db]: %s", error)
+        return None
+    try:
+        return EntityCounts(
+            DatabaseSettings.from_url(database_url),
+            lambda name, value: instruments.set(name, value, {}),
+        ).start()
+    except Exception as error:
+        _log.warning("otel_litellm: users and teams counts not started: %s", error)
         return None
 
 

@@ -7,7 +7,7 @@ import pytest
 import otel_litellm
 from otel_litellm.db.counts import ACTIVE_USERS, TEAMS, USERS, EntityCounts
 from otel_litellm.db.settings import DatabaseSettings
-from tests.db.cluster import settings_for
+from tests.db.cluster import READER, settings_for
 from tests.support.postgres import PostgresServer
 from tests.support.proxy import free_port
 from tests.support.scrape import fetch, parse, value
@@ -66,4 +66,28 @@ def test_counts_reach_the_scrape_through_the_gauge_setter(
         assert value(found, "litellm_teams_count") == 3
     finally:
         counts.stop()
+        otel_litellm.uninstrument()
+
+
+def test_litellms_database_url_feeds_the_counts_on_our_endpoint(
+    postgres: PostgresServer, seeded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy with LiteLLM's own DATABASE_URL shows the counts; nothing else to configure."""
+    import time
+
+    monkeypatch.setenv("DATABASE_URL", postgres.url(seeded, READER))
+    otel_litellm.uninstrument()
+    handle = otel_litellm.instrument(prometheus_port=free_port(), register=False)
+    try:
+        assert handle.metrics_url is not None
+        deadline = time.monotonic() + 10
+        while True:
+            found = parse(fetch(handle.metrics_url))
+            if value(found, "litellm_teams_count") == 3.0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert value(found, "litellm_total_users") == 3.0
+        assert value(found, "litellm_active_users") == 3.0
+        assert value(found, "litellm_teams_count") == 3.0
+    finally:
         otel_litellm.uninstrument()
