@@ -7,8 +7,6 @@ import logging
 import os
 import sys
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-
 
 def _demo(args: argparse.Namespace) -> int:
     from otel_litellm.demo import DemoError, run_demo
@@ -41,6 +39,8 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # This process is ours: LiteLLM's bundled price map, no download at start-up.
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     parser = argparse.ArgumentParser(prog="otel-litellm", description=__doc__)
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="debug logging, and LiteLLM's own log"
