@@ -71,6 +71,8 @@ class LiteLLMPrometheusMetricReader(PrometheusMetricReader):  # type: ignore[mis
             cardinality_limits=limits,
         )
         self._rewrite = rewrite or _identity
+        #: Set by the multi-worker hand-over: folds the peers' points into each collection.
+        self.merge: Rewrite | None = None
 
     @property
     def registry(self) -> CollectorRegistry:
@@ -87,11 +89,17 @@ class LiteLLMPrometheusMetricReader(PrometheusMetricReader):  # type: ignore[mis
         self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
     ) -> None:
         if metrics_data is not None:
+            if self.merge is not None:
+                metrics_data = self.merge(metrics_data)
             metrics_data = self._rewrite(metrics_data)
         if self._capturing:
             self._captured = metrics_data
             return
         super()._receive_metrics(metrics_data, timeout_millis, **kwargs)
+
+    def collect_data(self, timeout_millis: float = 10_000) -> MetricsData | None:
+        """This process's own points, before the rewrite and without serving them."""
+        return self._collect(self, timeout_millis=timeout_millis) if self._collect else None
 
     def render(self, openmetrics: bool = False) -> bytes:
         """Collect now and write the exposition directly (see otel_litellm.exposition).

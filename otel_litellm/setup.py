@@ -16,7 +16,7 @@ from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import CollectorRegistry
 
-from otel_litellm import aliases, hooks, standin
+from otel_litellm import aliases, handover, hooks, standin
 from otel_litellm.callback import MetricsCallback
 from otel_litellm.config import Settings, load_settings
 from otel_litellm.db.spec import DB_METRICS
@@ -194,6 +194,7 @@ def _build(
         )
         db.start()
         active.extras.append(db)
+    handover.start_for_process(active)
     return active
 
 

@@ -1,0 +1,279 @@
+"""One exact ``/metrics`` for a server with several worker processes.
+
+Each worker of a multi-worker server (see :mod:`otel_litellm.workers` for how one is
+recognised) writes its cumulative points, as an OTLP protobuf
+``ExportMetricsServiceRequest``, to ``<instance dir>/<pid>-<start>.otlp`` every
+hand-over interval (``OTEL_LITELLM_HANDOVER_INTERVAL``, 1 s), from a timer thread:
+nothing is added to the request path.  The file is replaced atomically (temp +
+rename), so a reader never sees half of one.
+
+Whichever worker answers a scrape merges its own fresh collection with every peer's
+latest file (:mod:`otel_litellm.merge`): an exited worker's file stays and keeps
+counting, and a respawned worker starts a file of its own from zero, so no counter
+goes backwards.  A graceful exit (application shutdown, ``atexit``, ``SIGTERM``)
+writes a final file and loses nothing (see :data:`DRAINING_INTERVAL_SECONDS` for
+uvicorn); ``SIGKILL`` loses what the worker recorded since its last write, at most
+one interval.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry.sdk.metrics.export import Gauge, MetricsData
+
+from otel_litellm import otlp_files, workers
+from otel_litellm.merge import Source, merge_sources
+
+if TYPE_CHECKING:
+    from otel_litellm.setup import Instrumentation
+
+_log = logging.getLogger(__name__)
+
+SUFFIX = ".otlp"
+#: How long a SIGTERM handler waits for a write before passing the signal on.
+SIGNAL_FLUSH_SECONDS = 2.0
+#: The write interval once SIGTERM arrived.  uvicorn restores the default SIGTERM
+#: action after its graceful shutdown and raises the signal again, so neither
+#: ``atexit`` nor a handler runs at the very end: writes follow the drain closely.
+DRAINING_INTERVAL_SECONDS = 0.05
+
+Collect = Callable[[], "MetricsData | None"]
+Stamp = Callable[[MetricsData], MetricsData]
+
+
+def _unstamped(data: MetricsData) -> MetricsData:
+    return data
+
+
+class HandOver:
+    """Writes this worker's points for its peers and merges theirs into its scrapes."""
+
+    def __init__(
+        self,
+        directory: Path,
+        me: workers.Process,
+        collect: Collect,
+        interval: float = workers.DEFAULT_INTERVAL_SECONDS,
+        stamp: Stamp = _unstamped,
+    ) -> None:
+        self.directory = directory
+        self.me = me
+        self.interval = interval
+        self._collect = collect
+        self._stamp = stamp
+        self._path = directory / (me.name + SUFFIX)
+        self._write_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._written = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._decoded: dict[str, tuple[tuple[int, int], MetricsData]] = {}
+        self.writes = 0
+
+    # -- writing -------------------------------------------------------------
+    def start(self) -> HandOver:
+        self._thread = threading.Thread(target=self._run, name="otel-litellm-handover", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            self.write()
+            self._written.set()
+
+    def write(self) -> bool:
+        """Write this worker's current points now; False (logged) if that failed."""
+        with self._write_lock:
+            try:
+                data = self._collect()
+                if data is None:
+                    return False
+                payload = otlp_files.encode(self._stamp(data))
+                temporary = self._path.with_name(f".{self.me.name}.tmp")
+                temporary.write_bytes(payload)
+                os.replace(temporary, self._path)
+            except Exception:
+                _log.exception("otel_litellm: writing the hand-over file %s failed", self._path)
+                return False
+            self.writes += 1
+            return True
+
+    def flush_from_signal(self, timeout: float = SIGNAL_FLUSH_SECONDS) -> None:
+        """Have the timer thread write now, waiting at most ``timeout``.
+
+        A signal handler runs on the main thread, maybe inside a lock a collection
+        needs: it never collects itself.
+        """
+        self.interval = min(self.interval, DRAINING_INTERVAL_SECONDS)
+        self._written.clear()
+        self._wake.set()
+        self._written.wait(timeout)
+
+    def stop(self) -> None:
+        """Write a final file and stop the timer thread."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.write()
+
+    # -- reading -------------------------------------------------------------
+    def merge(self, own: MetricsData) -> MetricsData:
+        """``own`` (a fresh collection) with every peer's latest file."""
+        sources = [Source(self._stamp(own), live=True)]
+        sources += self._peers()
+        return merge_sources(sources) if len(sources) > 1 else own
+
+    def _peers(self) -> list[Source]:
+        found: list[Source] = []
+        seen: set[str] = set()
+        for path in self.directory.glob("*" + SUFFIX):
+            name = path.name[: -len(SUFFIX)]
+            peer = workers.parse(name)
+            if peer is None or peer == self.me:
+                continue
+            data = self._read(path, name)
+            if data is not None:
+                seen.add(name)
+                found.append(Source(data, live=peer.alive()))
+        for gone in self._decoded.keys() - seen:
+            del self._decoded[gone]
+        return found
+
+    def _read(self, path: Path, name: str) -> MetricsData | None:
+        # An exited worker's file never changes again: decoded once, reused.
+        try:
+            status = path.stat()
+            version = (status.st_mtime_ns, status.st_size)
+            cached = self._decoded.get(name)
+            if cached is not None and cached[0] == version:
+                return cached[1]
+            data = otlp_files.decode(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except Exception:
+            _log.warning("otel_litellm: skipping unreadable hand-over file %s", path, exc_info=True)
+            return None
+        self._decoded[name] = (version, data)
+        return data
+
+
+def gauge_stamper(
+    written: Callable[[str], Mapping[frozenset[tuple[str, Any]], float]],
+    store_names: Mapping[str, str],
+) -> Stamp:
+    """Stamp each state gauge point with when its value was set, not when it was read.
+
+    ``written(store_name)`` gives each series' last write (``time.monotonic()``, which
+    is one clock for every process on the host); ``store_names`` maps exported gauge
+    names to the names they are stored under.  Merging then keeps the latest value
+    any worker observed.
+    """
+    import time
+
+    def stamp(data: MetricsData) -> MetricsData:
+        offset = time.time_ns() - int(time.monotonic() * 1e9)
+        resource_metrics = []
+        for rm in data.resource_metrics:
+            scope_metrics = []
+            for sm in rm.scope_metrics:
+                metrics = []
+                for metric in sm.metrics:
+                    store_name = store_names.get(metric.name)
+                    if store_name is not None and isinstance(metric.data, Gauge):
+                        times = written(store_name)
+                        points = [
+                            replace(p, time_unix_nano=offset + int(times[key] * 1e9))
+                            if (key := frozenset((p.attributes or {}).items())) in times
+                            else p
+                            for p in metric.data.data_points
+                        ]
+                        metric = replace(metric, data=replace(metric.data, data_points=points))
+                    metrics.append(metric)
+                scope_metrics.append(replace(sm, metrics=metrics))
+            resource_metrics.append(replace(rm, scope_metrics=scope_metrics))
+        return MetricsData(resource_metrics=resource_metrics)
+
+    return stamp
+
+
+def _chain_sigterm(handover: HandOver) -> None:
+    """On SIGTERM, write a final file, then do what was set up before."""
+    try:
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def on_sigterm(signum: int, frame: FrameType | None) -> None:
+            handover.flush_from_signal()
+            if callable(previous):
+                previous(signum, frame)
+            elif previous != signal.SIG_IGN:
+                signal.signal(signum, signal.SIG_DFL)
+                os.kill(os.getpid(), signum)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:  # not the main thread: atexit and the app shutdown still flush
+        _log.debug("otel_litellm: SIGTERM flush not installed outside the main thread")
+
+
+def start(collect: Collect, stamp: Stamp = _unstamped) -> HandOver | None:
+    """Start the hand-over if this process is one worker of several; None otherwise."""
+    parent = workers.server_parent()
+    me = workers.process(os.getpid())
+    if parent is None or me is None:
+        return None
+    directory = workers.instance_dir(parent)
+    handover = HandOver(directory, me, collect, workers.interval_seconds(), stamp).start()
+    atexit.register(handover.stop)
+    _chain_sigterm(handover)
+    _log.info(
+        "otel_litellm: worker %d of server %d hands its metrics over every %.1fs in %s",
+        me.pid,
+        parent.pid,
+        handover.interval,
+        directory,
+    )
+    return handover
+
+
+def start_for_process(instrumentation: Instrumentation) -> HandOver | None:
+    """Hand this worker's pull-reader points over, if it is one of several workers.
+
+    Called once per process after instrumenting (a forked worker calls it again
+    for its fresh setup).  Without a Prometheus reader there is nothing to serve.
+    """
+    reader = instrumentation.prometheus_reader
+    if reader is None:
+        return None
+    from otel_litellm.spec import Kind
+
+    specs = instrumentation.settings.specs()
+    store_names = {spec.name: spec.name for spec in specs if spec.kind is Kind.GAUGE}
+    store_names.update({spec.litellm_name: spec.name for spec in specs if spec.kind is Kind.GAUGE})
+    try:
+        handover = start(
+            reader.collect_data,
+            gauge_stamper(instrumentation.instruments.store.written, store_names),
+        )
+    except Exception:
+        _log.exception(
+            "otel_litellm: multi-worker hand-over not started; /metrics shows one worker"
+        )
+        return None
+    if handover is not None:
+        reader.merge = handover.merge
+        instrumentation.extras.append(handover)
+    return handover
