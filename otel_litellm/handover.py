@@ -78,6 +78,8 @@ class HandOver:
         self._written = threading.Event()
         self._thread: threading.Thread | None = None
         self._decoded: dict[str, tuple[tuple[int, int], MetricsData]] = {}
+        self._kept: MetricsData | None = None
+        self._kept_at = 0
         self.writes = 0
 
     # -- writing -------------------------------------------------------------
@@ -94,21 +96,32 @@ class HandOver:
             self._written.set()
 
     def write(self) -> bool:
-        """Write this worker's current points now; False (logged) if that failed."""
+        """Collect and write this worker's current points now; False (logged) if that failed."""
         with self._write_lock:
             try:
                 data = self._collect()
-                if data is None:
-                    return False
-                payload = otlp_files.encode(self._stamp(data))
-                temporary = self._path.with_name(f".{self.me.name}.tmp")
-                temporary.write_bytes(payload)
-                os.replace(temporary, self._path)
+                return data is not None and self._keep(data) is not None
             except Exception:
                 _log.exception("otel_litellm: writing the hand-over file %s failed", self._path)
                 return False
-            self.writes += 1
-            return True
+
+    def _keep(self, data: MetricsData) -> MetricsData:
+        """The newer of ``data`` and the last file written, which it replaces if older.
+
+        Holding the write lock.  Every scrape writes its own collection before reading
+        the peers': a later scrape, answered by any worker, then finds at least what
+        this one showed, so no counter seen through the instance goes backwards.
+        """
+        taken = collected_at(data)
+        if self._kept is not None and taken <= self._kept_at:
+            return self._kept
+        stamped = self._stamp(data)
+        temporary = self._path.with_name(f".{self.me.name}.tmp")
+        temporary.write_bytes(otlp_files.encode(stamped))
+        os.replace(temporary, self._path)
+        self._kept, self._kept_at = stamped, taken
+        self.writes += 1
+        return stamped
 
     def flush_from_signal(self, timeout: float = SIGNAL_FLUSH_SECONDS) -> None:
         """Have the timer thread write now, waiting at most ``timeout``.
@@ -134,8 +147,13 @@ class HandOver:
     # -- reading -------------------------------------------------------------
     def merge(self, own: MetricsData) -> MetricsData:
         """``own`` (a fresh collection) with every peer's latest file."""
-        sources = [Source(self._stamp(own), live=True)]
-        sources += self._peers()
+        with self._write_lock:
+            try:
+                own = self._keep(own)
+            except Exception:
+                _log.exception("otel_litellm: writing the hand-over file %s failed", self._path)
+                own = self._stamp(own)
+        sources = [Source(own, live=True), *self._peers()]
         return merge_sources(sources) if len(sources) > 1 else own
 
     def _peers(self) -> list[Source]:
@@ -170,6 +188,18 @@ class HandOver:
             return None
         self._decoded[name] = (version, data)
         return data
+
+
+def collected_at(data: MetricsData) -> int:
+    """When ``data`` was collected: its sums' and histograms' point time."""
+    latest = 0
+    for rm in data.resource_metrics:
+        for sm in rm.scope_metrics:
+            for metric in sm.metrics:
+                if not isinstance(metric.data, Gauge):
+                    for point in metric.data.data_points:
+                        latest = max(latest, point.time_unix_nano)
+    return latest
 
 
 def gauge_stamper(

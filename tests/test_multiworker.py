@@ -13,7 +13,7 @@ import pytest
 from tests.support.proxy import Proxy, post, proxy_config, started_proxy
 from tests.support.scrape import Sample, fetch, parse, value
 
-pytestmark = [pytest.mark.proxy, pytest.mark.slow]
+pytestmark = [pytest.mark.proxy, pytest.mark.slow, pytest.mark.timeout(600)]
 
 INTERVAL = 0.5  # hand-over interval in these tests, seconds
 ENV = {"OTEL_LITELLM_HANDOVER_INTERVAL": str(INTERVAL)}
@@ -93,12 +93,6 @@ def settle(url: str, want: Callable[[list[Sample]], bool], seconds: float = 20) 
         time.sleep(INTERVAL)
 
 
-def served_by_workers(proxy: Proxy, url: str, count: int) -> set[int]:
-    """Which worker pids answered ``count`` scrapes (from the access log is not kept:
-    from the hand-over files' owners instead, so the test only checks there were several)."""
-    return set(proxy.workers())
-
-
 def test_four_workers_every_scrape_is_exact(tmp_path: Path) -> None:
     write_auth(tmp_path, spend=10.0)
     with started_proxy(tmp_path, ENV, num_workers=4, config=priced_config) as proxy:
@@ -121,26 +115,65 @@ def test_four_workers_every_scrape_is_exact(tmp_path: Path) -> None:
         assert value(found, "litellm_deployment_state", litellm_model_name="mock-ok") == 0
 
 
+def wait_for_workers(proxy: Proxy, startups: int, seconds: float = 240) -> None:
+    deadline = time.monotonic() + seconds
+    while proxy.log.read_text(errors="replace").count("Application startup complete") < startups:
+        assert time.monotonic() < deadline, "uvicorn did not respawn the killed worker"
+        time.sleep(1)
+
+
 def test_killed_worker_never_lowers_a_counter(tmp_path: Path) -> None:
     write_auth(tmp_path, spend=0.0)
     seen: list[dict[str, float]] = []
+    done: list[float] = []  # when each request was answered
     with started_proxy(tmp_path, ENV, num_workers=2, config=priced_config) as proxy:
         url = proxy.base + "/metrics"
-        sent = 0
-        for round_ in range(25):
-            send(proxy.base, ok=2, failed=0)
-            sent += 2
-            if round_ == 10:
-                time.sleep(2 * INTERVAL)  # the victim's last requests reach its file
+        for round_ in range(24):
+            for _ in range(2):
+                send(proxy.base, ok=1, failed=0)
+                done.append(time.monotonic())
+            if round_ == 8:
                 victim = proxy.workers()[0]
                 os.kill(victim, signal.SIGKILL)
+                killed_at = time.monotonic()
+            if round_ == 12:
+                wait_for_workers(proxy, startups=3)  # the replacement serves from here on
+                assert victim not in proxy.workers() and len(proxy.workers()) == 2
             seen += [totals(scrape(url)) for _ in range(2)]
-        assert victim not in proxy.workers()
-        final = settle(url, lambda found: totals(found)["requests"] >= sent)
+        final = settle(url, lambda found: totals(found)["requests"] >= len(done))
         seen.append(totals(final))
     for key in ("requests", "input_tokens", "spend", "latency_count"):
         series = [entry[key] for entry in seen]
         assert series == sorted(series), (key, series)
-    assert len(seen) == 51
-    # The victim was idle for two intervals before the kill: nothing may be missing.
-    assert totals(final) == expected(ok=sent, failed=0)
+    assert len(seen) >= 49
+    # What the victim answered in its last interval (plus LiteLLM's logging lag) may
+    # be lost; nothing else.
+    window = sum(1 for at in done if killed_at - INTERVAL - 0.5 <= at <= killed_at)
+    lost = len(done) - totals(final)["requests"]
+    print(f"killed worker: sent {len(done)}, final {totals(final)}, lost {lost}, window {window}")
+    assert 0 <= lost <= window, (lost, window)
+    assert totals(final)["spend"] == pytest.approx((len(done) - lost) * COST)
+
+
+def test_two_proxies_on_one_host_stay_apart(tmp_path: Path) -> None:
+    first, second = Path(tmp_path, "a"), Path(tmp_path, "b")
+    for workdir in (first, second):
+        workdir.mkdir()
+        write_auth(workdir, spend=0.0)
+    with started_proxy(first, ENV, num_workers=2, config=priced_config) as a:
+        with started_proxy(second, ENV, num_workers=2, config=priced_config) as b:
+            send(a.base, ok=6, failed=2)
+            send(b.base, ok=3, failed=1)
+            for proxy, want in ((a, expected(6, 2)), (b, expected(3, 1))):
+                settle(proxy.base + "/metrics", lambda found, w=want: totals(found) == w)
+                for _ in range(5):
+                    assert totals(scrape(proxy.base + "/metrics")) == want
+        # The second proxy restarts (a new parent process): it starts from zero and the
+        # first one's series are unaffected.
+        with started_proxy(second, ENV, num_workers=2, config=priced_config) as b:
+            send(b.base, ok=2, failed=0)
+            send(a.base, ok=1, failed=0)
+            for proxy, want in ((a, expected(7, 2)), (b, expected(2, 0))):
+                settle(proxy.base + "/metrics", lambda found, w=want: totals(found) == w)
+                for _ in range(5):
+                    assert totals(scrape(proxy.base + "/metrics")) == want
