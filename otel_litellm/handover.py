@@ -23,6 +23,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.metrics.export import Gauge, MetricsData
 
-from otel_litellm import otlp_files, workers
+from otel_litellm import multiproc_files, otlp_files, workers
 from otel_litellm.merge import Source, merge_sources
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ SIGNAL_FLUSH_SECONDS = 2.0
 #: action after its graceful shutdown and raises the signal again, so neither
 #: ``atexit`` nor a handler runs at the very end: writes follow the drain closely.
 DRAINING_INTERVAL_SECONDS = 0.05
+#: The wait between writes is at least this many times the last write's duration.
+WRITE_SHARE = 4
 
 Collect = Callable[[], "MetricsData | None"]
 Stamp = Callable[[MetricsData], MetricsData]
@@ -60,18 +63,22 @@ class HandOver:
 
     def __init__(
         self,
-        directory: Path,
+        directory: Path | None,
         me: workers.Process,
         collect: Collect,
         interval: float = workers.DEFAULT_INTERVAL_SECONDS,
         stamp: Stamp = _unstamped,
+        also: Callable[[MetricsData], None] | None = None,
     ) -> None:
+        """``directory``: the instance's hand-over directory (None: no peers to merge);
+        ``also``: called with every snapshot written (LiteLLM's metrics-port files)."""
         self.directory = directory
+        self._also = also
         self.me = me
         self.interval = interval
         self._collect = collect
         self._stamp = stamp
-        self._path = directory / (me.name + SUFFIX)
+        self._path = directory / (me.name + SUFFIX) if directory else None
         self._write_lock = threading.Lock()
         self._stopping = threading.Event()
         self._wake = threading.Event()
@@ -89,10 +96,15 @@ class HandOver:
         return self
 
     def _run(self) -> None:
+        took = 0.0
         while not self._stopping.is_set():
-            self._wake.wait(self.interval)
+            # Thousands of series take a while to encode: the thread never spends
+            # more than 1/WRITE_SHARE of a core on writing.
+            self._wake.wait(max(self.interval, took * WRITE_SHARE))
             self._wake.clear()
+            started = time.monotonic()
             self.write()
+            took = time.monotonic() - started
             self._written.set()
 
     def write(self) -> bool:
@@ -116,10 +128,13 @@ class HandOver:
         if self._kept is not None and taken <= self._kept_at:
             return self._kept
         stamped = self._stamp(data)
-        temporary = self._path.with_name(f".{self.me.name}.tmp")
-        temporary.write_bytes(otlp_files.encode(stamped))
-        os.replace(temporary, self._path)
         self._kept, self._kept_at = stamped, taken
+        if self._path is not None:
+            temporary = self._path.with_name(f".{self.me.name}.tmp")
+            temporary.write_bytes(otlp_files.encode(stamped))
+            os.replace(temporary, self._path)
+        if self._also is not None:
+            self._also(stamped)
         self.writes += 1
         return stamped
 
@@ -159,7 +174,7 @@ class HandOver:
     def _peers(self) -> list[Source]:
         found: list[Source] = []
         seen: set[str] = set()
-        for path in self.directory.glob("*" + SUFFIX):
+        for path in self.directory.glob("*" + SUFFIX) if self.directory else ():
             name = path.name[: -len(SUFFIX)]
             peer = workers.parse(name)
             if peer is None or peer == self.me:
@@ -213,7 +228,6 @@ def gauge_stamper(
     names to the names they are stored under.  Merging then keeps the latest value
     any worker observed.
     """
-    import time
 
     def stamp(data: MetricsData) -> MetricsData:
         offset = time.time_ns() - int(time.monotonic() * 1e9)
@@ -259,22 +273,37 @@ def _chain_sigterm(handover: HandOver) -> None:
         _log.debug("otel_litellm: SIGTERM flush not installed outside the main thread")
 
 
-def start(collect: Collect, stamp: Stamp = _unstamped) -> HandOver | None:
-    """Start the hand-over if this process is one worker of several; None otherwise."""
+def start(
+    collect: Collect,
+    stamp: Stamp = _unstamped,
+    rewrite: Callable[[MetricsData], MetricsData] | None = None,
+) -> HandOver | None:
+    """Start the hand-over if this process is one worker of several, or if LiteLLM's
+    separate metrics server (``PROMETHEUS_MULTIPROC_DIR``) serves the metrics; None
+    otherwise (a single process pays nothing)."""
     parent = workers.server_parent()
     me = workers.process(os.getpid())
-    if parent is None or me is None:
+    multiproc = multiproc_files.directory()
+    if me is None or (parent is None and multiproc is None):
         return None
-    directory = workers.instance_dir(parent)
-    handover = HandOver(directory, me, collect, workers.interval_seconds(), stamp).start()
+    also = None
+    if multiproc is not None:
+        shape = rewrite or _unstamped
+
+        def also(data: MetricsData) -> None:
+            multiproc_files.write(multiproc, me, shape(data))
+
+    directory = workers.instance_dir(parent) if parent is not None else None
+    interval = workers.interval_seconds()
+    handover = HandOver(directory, me, collect, interval, stamp, also).start()
     atexit.register(handover.stop)
     _chain_sigterm(handover)
     _log.info(
-        "otel_litellm: worker %d of server %d hands its metrics over every %.1fs in %s",
+        "otel_litellm: worker %d hands its metrics over every %.1fs (%s%s)",
         me.pid,
-        parent.pid,
-        handover.interval,
-        directory,
+        interval,
+        directory or "",
+        f" and {multiproc}" if multiproc else "",
     )
     return handover
 
@@ -297,6 +326,7 @@ def start_for_process(instrumentation: Instrumentation) -> HandOver | None:
         handover = start(
             reader.collect_data,
             gauge_stamper(instrumentation.instruments.store.written, store_names),
+            reader._rewrite,
         )
     except Exception:
         _log.exception(

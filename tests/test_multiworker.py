@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.proxy import Proxy, post, proxy_config, started_proxy
+from tests.support.proxy import Proxy, free_port, post, proxy_config, started_proxy
 from tests.support.scrape import Sample, fetch, parse, value
 
 pytestmark = [pytest.mark.proxy, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -165,15 +165,37 @@ def test_two_proxies_on_one_host_stay_apart(tmp_path: Path) -> None:
             send(a.base, ok=6, failed=2)
             send(b.base, ok=3, failed=1)
             for proxy, want in ((a, expected(6, 2)), (b, expected(3, 1))):
-                settle(proxy.base + "/metrics", lambda found, w=want: totals(found) == w)
-                for _ in range(5):
-                    assert totals(scrape(proxy.base + "/metrics")) == want
+                assert_exact_scrapes(proxy.base + "/metrics", want, count=5)
         # The second proxy restarts (a new parent process): it starts from zero and the
         # first one's series are unaffected.
         with started_proxy(second, ENV, num_workers=2, config=priced_config) as b:
             send(b.base, ok=2, failed=0)
             send(a.base, ok=1, failed=0)
             for proxy, want in ((a, expected(7, 2)), (b, expected(2, 0))):
-                settle(proxy.base + "/metrics", lambda found, w=want: totals(found) == w)
-                for _ in range(5):
-                    assert totals(scrape(proxy.base + "/metrics")) == want
+                assert_exact_scrapes(proxy.base + "/metrics", want, count=5)
+
+
+def assert_exact_scrapes(url: str, want: dict[str, float], count: int = 10) -> None:
+    settle(url, lambda found: totals(found) == want)
+    for _ in range(count):
+        assert totals(scrape(url)) == want
+
+
+def test_litellm_metrics_port_serves_the_whole_proxy(tmp_path: Path) -> None:
+    write_auth(tmp_path, spend=0.0)
+    metrics_port = free_port()
+    args = ["--prometheus_metrics_port", str(metrics_port)]
+    with started_proxy(tmp_path, ENV, num_workers=2, extra_args=args, config=priced_config) as proxy:
+        send(proxy.base, ok=6, failed=2)
+        want = expected(ok=6, failed=2)
+        assert_exact_scrapes(f"http://127.0.0.1:{metrics_port}/metrics", want)
+        assert_exact_scrapes(proxy.base + "/metrics", want)
+
+
+def test_gunicorn_workers_serve_the_whole_proxy(tmp_path: Path) -> None:
+    write_auth(tmp_path, spend=0.0)
+    args = ["--run_gunicorn"]
+    with started_proxy(tmp_path, ENV, num_workers=2, extra_args=args, config=priced_config) as proxy:
+        assert len(proxy.workers()) == 2
+        send(proxy.base, ok=6, failed=2)
+        assert_exact_scrapes(proxy.base + "/metrics", expected(ok=6, failed=2))

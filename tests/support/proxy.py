@@ -113,6 +113,7 @@ def started_proxy(
         }
         log_path = Path(workdir, "proxy.log")
         log = stack.enter_context(open(log_path, "ab"))
+        since = log.tell()
         args = ["--num_workers", str(num_workers)] if num_workers > 1 else []
         if num_workers > 1 and "--run_gunicorn" not in extra_args:
             # uvicorn kills a worker that does not answer its health check within 5 s,
@@ -125,8 +126,8 @@ def started_proxy(
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 90 + 30 * num_workers
-            while not _ready(base, log_path, num_workers):
+            deadline = time.monotonic() + 90 + 90 * num_workers
+            while not _ready(base, log_path, num_workers, since):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(log_path.read_text()[-3000:])
                 time.sleep(0.5)
@@ -139,14 +140,14 @@ def started_proxy(
                 process.kill()
 
 
-def _ready(base: str, log: Path, num_workers: int) -> bool:
+def _ready(base: str, log: Path, num_workers: int, since: int) -> bool:
     try:
         fetch(base + "/health/liveliness")
     except OSError:
         return False
-    return num_workers <= 1 or log.read_text(errors="replace").count(
-        "Application startup complete"
-    ) >= num_workers
+    with open(log, "rb") as text:
+        text.seek(since)
+        return num_workers <= 1 or text.read().count(b"Application startup complete") >= num_workers
 
 
 def post(base: str, body: dict[str, object]) -> int:
