@@ -21,18 +21,16 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.metrics.export import Gauge, MetricsData
 
-from otel_litellm import multiproc_files, otlp_files, workers
+from otel_litellm import multiproc_files, otlp_files, signals, workers
 from otel_litellm.merge import Source, merge_sources
 
 if TYPE_CHECKING:
@@ -255,24 +253,6 @@ def gauge_stamper(
     return stamp
 
 
-def _chain_sigterm(handover: HandOver) -> None:
-    """On SIGTERM, write a final file, then do what was set up before."""
-    try:
-        previous = signal.getsignal(signal.SIGTERM)
-
-        def on_sigterm(signum: int, frame: FrameType | None) -> None:
-            handover.flush_from_signal()
-            if callable(previous):
-                previous(signum, frame)
-            elif previous != signal.SIG_IGN:
-                signal.signal(signum, signal.SIG_DFL)
-                os.kill(os.getpid(), signum)
-
-        signal.signal(signal.SIGTERM, on_sigterm)
-    except ValueError:  # not the main thread: atexit and the app shutdown still flush
-        _log.debug("otel_litellm: SIGTERM flush not installed outside the main thread")
-
-
 def start(
     collect: Collect,
     stamp: Stamp = _unstamped,
@@ -297,7 +277,7 @@ def start(
     interval = workers.interval_seconds()
     handover = HandOver(directory, me, collect, interval, stamp, also).start()
     atexit.register(handover.stop)
-    _chain_sigterm(handover)
+    signals.chain_sigterm(handover.flush_from_signal)
     _log.info(
         "otel_litellm: worker %d hands its metrics over every %.1fs (%s%s)",
         me.pid,

@@ -20,7 +20,6 @@ from opentelemetry.sdk.metrics.export import (
     MetricExportResult,
     MetricReader,
     MetricsData,
-    PeriodicExportingMetricReader,
 )
 from prometheus_client import CollectorRegistry
 
@@ -195,10 +194,12 @@ def build_readers(
             prometheus = LiteLLMPrometheusMetricReader(rewrite, cardinality_limit=cardinality_limit)
             readers.append(prometheus)
         elif name == "otlp":
-            exporter = RenamingMetricExporter(otlp_exporter(otlp_protocol), rewrite)
-            readers.append(
-                PeriodicExportingMetricReader(exporter, export_interval_millis=export_interval_ms)
+            from otel_litellm.zero_start import DrainingReader, ZeroStartExporter
+
+            exporter = ZeroStartExporter(
+                RenamingMetricExporter(otlp_exporter(otlp_protocol), rewrite)
             )
+            readers.append(DrainingReader(exporter, export_interval_millis=export_interval_ms))
         elif name != "none":
             raise ValueError(f"unknown metrics exporter {name!r}: use prometheus, otlp or none")
     return readers, prometheus

@@ -185,7 +185,8 @@ def test_litellm_metrics_port_serves_the_whole_proxy(tmp_path: Path) -> None:
     write_auth(tmp_path, spend=0.0)
     metrics_port = free_port()
     args = ["--prometheus_metrics_port", str(metrics_port)]
-    with started_proxy(tmp_path, ENV, num_workers=2, extra_args=args, config=priced_config) as proxy:
+    options = {"num_workers": 2, "extra_args": args, "config": priced_config}
+    with started_proxy(tmp_path, ENV, **options) as proxy:
         send(proxy.base, ok=6, failed=2)
         want = expected(ok=6, failed=2)
         assert_exact_scrapes(f"http://127.0.0.1:{metrics_port}/metrics", want)
@@ -195,7 +196,8 @@ def test_litellm_metrics_port_serves_the_whole_proxy(tmp_path: Path) -> None:
 def test_gunicorn_workers_serve_the_whole_proxy(tmp_path: Path) -> None:
     write_auth(tmp_path, spend=0.0)
     args = ["--run_gunicorn"]
-    with started_proxy(tmp_path, ENV, num_workers=2, extra_args=args, config=priced_config) as proxy:
+    options = {"num_workers": 2, "extra_args": args, "config": priced_config}
+    with started_proxy(tmp_path, ENV, **options) as proxy:
         assert len(proxy.workers()) == 2
         send(proxy.base, ok=6, failed=2)
         assert_exact_scrapes(proxy.base + "/metrics", expected(ok=6, failed=2))
