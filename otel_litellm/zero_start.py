@@ -7,8 +7,9 @@ restarted) and answered 4 requests before its first export shows ``4`` first, an
 Prometheus in Debian bookworm (2.42) has no created-timestamp ingestion (2.50+).
 
 So each new cumulative counter or histogram series is exported at zero the first
-time it appears, and with its value from the next export on.  The zero must be
-scraped once: scrape the Collector at least as often as the export interval.
+:data:`ZERO_EXPORTS` times it appears, and with its value from then on.  The zero
+must be scraped once: scrape the Collector at least once per
+``ZERO_EXPORTS * OTEL_METRIC_EXPORT_INTERVAL``.
 A final export (shutdown, ``SIGTERM``) sends the real values.
 """
 
@@ -37,10 +38,13 @@ from otel_litellm import signals
 _log = logging.getLogger(__name__)
 #: How often a worker that got SIGTERM exports while it drains its last requests.
 DRAINING_EXPORT_SECONDS = 0.1
+#: Exports that show a new series at zero (two: a scrape as frequent as the export
+#: interval, out of phase with it, still sees the zero once).
+ZERO_EXPORTS = 2
 
 
 class ZeroStartExporter(MetricExporter):
-    """Delegates to ``exporter``; each new cumulative series goes out at zero once."""
+    """Delegates to ``exporter``; each new cumulative series goes out at zero first."""
 
     def __init__(self, exporter: MetricExporter) -> None:
         super().__init__(
@@ -48,7 +52,7 @@ class ZeroStartExporter(MetricExporter):
             preferred_aggregation=exporter._preferred_aggregation,
         )
         self._exporter = exporter
-        self._seen: set[tuple[str, frozenset[tuple[str, Any]]]] = set()
+        self._zeroed: dict[tuple[str, frozenset[tuple[str, Any]]], int] = {}
         self.released = False
 
     def export(
@@ -76,10 +80,11 @@ class ZeroStartExporter(MetricExporter):
         points = []
         for point in data.data_points:
             key = (metric.name, frozenset((point.attributes or {}).items()))
-            if key in self._seen:
+            zeroed = self._zeroed.get(key, 0)
+            if zeroed >= ZERO_EXPORTS:
                 points.append(point)
             else:
-                self._seen.add(key)
+                self._zeroed[key] = zeroed + 1
                 points.append(_zero(point))
         return replace(metric, data=replace(data, data_points=points))  # type: ignore[arg-type]
 

@@ -22,7 +22,7 @@ from opentelemetry.sdk.metrics.export import (
 from otel_litellm import otlp_files, workers
 from otel_litellm.handover import HandOver
 from otel_litellm.merge import Source, merge_sources
-from otel_litellm.zero_start import ZeroStartExporter
+from otel_litellm.zero_start import ZERO_EXPORTS, ZeroStartExporter
 
 
 def recorded(
@@ -128,9 +128,9 @@ class _Capture(MetricExporter):
 def test_a_new_series_is_first_exported_at_zero_then_counted() -> None:
     sink = _Capture()
     exporter = ZeroStartExporter(sink)
-    exporter.export(recorded(4, (), 0, 0))
-    exporter.export(recorded(6, (), 0, 0))
-    assert sink.values == [0, 6]
+    for value in (4, 5, 6):
+        exporter.export(recorded(value, (), 0, 0))
+    assert sink.values == [0] * ZERO_EXPORTS + [6]
     fresh = ZeroStartExporter(sink)
     fresh.released = True  # a final export never holds a count back
     fresh.export(recorded(2, (), 0, 0))
