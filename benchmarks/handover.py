@@ -102,6 +102,7 @@ def measure(series: int, workers: int, repeats: int) -> dict[str, Any]:
         "scrape_merged_ms": statistics.median(scrape_times),
         "exposition_bytes": len(body),
         "repeats": repeats,
+        "load_average": os.getloadavg()[0],
     }
 
 
@@ -128,7 +129,8 @@ def section(result: dict[str, Any]) -> str:
 ## 4. Multi-worker hand-over
 
 {result["series"]:,} series (half counter, half 18-bucket histogram children), {result["workers"]}
-workers, median of {result["repeats"]} runs; `python -m benchmarks.handover --series
+workers, median of {result["repeats"]} runs (1-minute load average {result["load_average"]:.1f} on
+2 cores: other work shared the machine); `python -m benchmarks.handover --series
 {result["series"]} --workers {result["workers"]} --write-doc`.
 
 | step | time | size |

@@ -85,6 +85,7 @@ class HandOver:
         self._decoded: dict[str, tuple[tuple[int, int], MetricsData]] = {}
         self._kept: MetricsData | None = None
         self._kept_at = 0
+        self._kept_mono = 0.0
         self.writes = 0
 
     # -- writing -------------------------------------------------------------
@@ -99,10 +100,13 @@ class HandOver:
             # Thousands of series take a while to encode: the thread never spends
             # more than 1/WRITE_SHARE of a core on writing.
             self._wake.wait(max(self.interval, took * WRITE_SHARE))
+            woken = self._wake.is_set()
             self._wake.clear()
             started = time.monotonic()
-            self.write()
-            took = time.monotonic() - started
+            # A scrape that just wrote this worker's file saves the timer a write.
+            if woken or started - self._kept_mono >= self.interval:
+                self.write()
+                took = time.monotonic() - started
             self._written.set()
 
     def write(self) -> bool:
@@ -126,7 +130,7 @@ class HandOver:
         if self._kept is not None and taken <= self._kept_at:
             return self._kept
         stamped = self._stamp(data)
-        self._kept, self._kept_at = stamped, taken
+        self._kept, self._kept_at, self._kept_mono = stamped, taken, time.monotonic()
         if self._path is not None:
             temporary = self._path.with_name(f".{self.me.name}.tmp")
             temporary.write_bytes(otlp_files.encode(stamped))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import pipeline
 from tests.support.collector import CollectorUnavailable
 from tests.support.pipeline import EXPORT_INTERVAL_MS, Send, Stack, chat
 from tests.support.prometheus import PrometheusUnavailable
@@ -33,8 +34,19 @@ def workers_of(pid: int) -> list[int]:
     return [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
 
 
-def test_killed_worker_through_the_collector(tmp_path: Path) -> None:
-    stack = Stack(tmp_path, workers=(2,))
+class PatientStack(Stack):
+    """Workers get time to import LiteLLM on a busy machine before uvicorn's health
+    check restarts them."""
+
+    def proxy_env(self) -> dict[str, str]:
+        return {**super().proxy_env(), "TIMEOUT_WORKER_HEALTHCHECK": "300"}
+
+
+def test_killed_worker_through_the_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "PROXY_START_TIMEOUT_S", 600.0)
+    stack = PatientStack(tmp_path, workers=(2,))
     try:
         stack.__enter__()
     except (CollectorUnavailable, PrometheusUnavailable) as error:
