@@ -21,7 +21,7 @@ from tests.support.collector import CollectorUnavailable
 from tests.support.pipeline import EXPORT_INTERVAL_MS, Send, Stack, chat
 from tests.support.prometheus import PrometheusUnavailable
 
-pytestmark = [pytest.mark.pipeline, pytest.mark.proxy, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.pipeline, pytest.mark.proxy, pytest.mark.slow, pytest.mark.timeout(1500)]
 
 INTERVAL = EXPORT_INTERVAL_MS / 1000
 # Prometheus extrapolates increase() towards the range's end by up to 1.1 scrape
@@ -70,7 +70,7 @@ def test_killed_worker_through_the_collector(
         victim = workers_of(proxy.pid)[0]
         os.kill(victim, signal.SIGKILL)
         killed_at = time.monotonic()
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + 600
         while proxy.log_text().count("Application startup complete") < 3:
             assert time.monotonic() < deadline, "uvicorn did not replace the killed worker"
             send(1)
