@@ -115,7 +115,7 @@ def test_four_workers_every_scrape_is_exact(tmp_path: Path) -> None:
         assert value(found, "litellm_deployment_state", litellm_model_name="mock-ok") == 0
 
 
-def wait_for_workers(proxy: Proxy, startups: int, seconds: float = 240) -> None:
+def wait_for_workers(proxy: Proxy, startups: int, seconds: float = 480) -> None:
     deadline = time.monotonic() + seconds
     while proxy.log.read_text(errors="replace").count("Application startup complete") < startups:
         assert time.monotonic() < deadline, "uvicorn did not respawn the killed worker"
