@@ -45,6 +45,8 @@ SIGNAL_FLUSH_SECONDS = 2.0
 #: action after its graceful shutdown and raises the signal again, so neither
 #: ``atexit`` nor a handler runs at the very end: writes follow the drain closely.
 DRAINING_INTERVAL_SECONDS = 0.05
+#: For at most this long after SIGTERM; a process that outlives it writes every interval.
+DRAINING_SECONDS = 120.0
 #: The wait between writes is at least this many times the last write's duration.
 WRITE_SHARE = 4
 
@@ -86,6 +88,7 @@ class HandOver:
         self._kept: MetricsData | None = None
         self._kept_at = 0
         self._kept_mono = 0.0
+        self._draining_until = 0.0
         self.writes = 0
 
     # -- writing -------------------------------------------------------------
@@ -99,12 +102,14 @@ class HandOver:
         while not self._stopping.is_set():
             # Thousands of series take a while to encode: the thread never spends
             # more than 1/WRITE_SHARE of a core on writing.
-            self._wake.wait(max(self.interval, took * WRITE_SHARE))
+            draining = time.monotonic() < self._draining_until
+            interval = DRAINING_INTERVAL_SECONDS if draining else self.interval
+            self._wake.wait(max(interval, took * WRITE_SHARE))
             woken = self._wake.is_set()
             self._wake.clear()
             started = time.monotonic()
             # A scrape that just wrote this worker's file saves the timer a write.
-            if woken or started - self._kept_mono >= self.interval:
+            if woken or started - self._kept_mono >= interval:
                 self.write()
                 took = time.monotonic() - started
             self._written.set()
@@ -146,7 +151,7 @@ class HandOver:
         A signal handler runs on the main thread, maybe inside a lock a collection
         needs: it never collects itself.
         """
-        self.interval = min(self.interval, DRAINING_INTERVAL_SECONDS)
+        self._draining_until = time.monotonic() + DRAINING_SECONDS
         self._written.clear()
         self._wake.set()
         self._written.wait(timeout)

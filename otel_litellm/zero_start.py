@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -38,6 +39,8 @@ from otel_litellm import signals
 _log = logging.getLogger(__name__)
 #: How often a worker that got SIGTERM exports while it drains its last requests.
 DRAINING_EXPORT_SECONDS = 0.1
+#: For at most this long: a process that outlives it goes back to its interval.
+DRAINING_SECONDS = 120.0
 #: Exports that show a new series at zero (two: a scrape as frequent as the export
 #: interval, out of phase with it, still sees the zero once).
 ZERO_EXPORTS = 2
@@ -127,7 +130,8 @@ class DrainingReader(PeriodicExportingMetricReader):
         threading.Thread(target=self._drain, name="otel-litellm-drain", daemon=True).start()
 
     def _drain(self) -> None:
-        while True:
+        deadline = time.monotonic() + DRAINING_SECONDS
+        while time.monotonic() < deadline:
             try:
                 self.collect(timeout_millis=2_000)
             except Exception:  # the export's own errors are logged by the SDK

@@ -135,3 +135,39 @@ def test_a_new_series_is_first_exported_at_zero_then_counted() -> None:
     fresh.released = True  # a final export never holds a count back
     fresh.export(recorded(2, (), 0, 0))
     assert sink.values[-1] == 2
+
+
+SIGTERMED_WORKER = """
+import os, sys
+from pathlib import Path
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from otel_litellm import handover, signals, workers
+
+reader = InMemoryMetricReader()
+counter = MeterProvider(metric_readers=[reader]).get_meter("t").create_counter("requests")
+me = workers.process(os.getpid())
+hand = handover.HandOver(Path(sys.argv[1]), me, reader.get_metrics_data, interval=60).start()
+signals.chain_sigterm(hand.flush_from_signal)
+for line in sys.stdin:
+    counter.add(int(line))
+    print("added", flush=True)
+"""
+
+
+def test_sigterm_writes_the_last_counts_then_terminates(tmp_path: Path) -> None:
+    worker = subprocess.Popen(
+        [sys.executable, "-c", SIGTERMED_WORKER, str(tmp_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert worker.stdin is not None and worker.stdout is not None
+    for value in (2, 3):
+        worker.stdin.write(f"{value}\n")
+        worker.stdin.flush()
+        assert worker.stdout.readline() == "added\n"
+    assert not list(tmp_path.glob("*.otlp"))  # the 60 s timer has not written yet
+    worker.terminate()
+    assert worker.wait(timeout=20) == -15  # the default action still ends the process
+    (written,) = tmp_path.glob("*.otlp")
+    found = metrics(otlp_files.decode(written.read_bytes()))
+    assert found["requests"].data.data_points[0].value == 5
