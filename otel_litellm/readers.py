@@ -22,7 +22,6 @@ from opentelemetry.sdk.metrics.export import (
     MetricExportResult,
     MetricReader,
     MetricsData,
-    PeriodicExportingMetricReader,
 )
 from prometheus_client import CollectorRegistry
 
@@ -74,6 +73,8 @@ class LiteLLMPrometheusMetricReader(PrometheusMetricReader):  # type: ignore[mis
             cardinality_limits=limits,
         )
         self._rewrite = rewrite or _identity
+        #: Set by the multi-worker hand-over: folds the peers' points into each collection.
+        self.merge: Rewrite | None = None
 
     @property
     def registry(self) -> CollectorRegistry:
@@ -90,6 +91,8 @@ class LiteLLMPrometheusMetricReader(PrometheusMetricReader):  # type: ignore[mis
         self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
     ) -> None:
         if metrics_data is not None:
+            if self.merge is not None:
+                metrics_data = self.merge(metrics_data)
             metrics_data = self._one_stream_per_family(self._rewrite(metrics_data))
         if self._capturing:
             self._captured = metrics_data
@@ -129,6 +132,10 @@ class LiteLLMPrometheusMetricReader(PrometheusMetricReader):  # type: ignore[mis
                 "/metrics shows those, OTLP both",
                 ", ".join(sorted(new)),
             )
+
+    def collect_data(self, timeout_millis: float = 10_000) -> MetricsData | None:
+        """This process's own points, before the rewrite and without serving them."""
+        return self._collect(self, timeout_millis=timeout_millis) if self._collect else None
 
     def render(self, openmetrics: bool = False, names: Collection[str] | None = None) -> bytes:
         """Collect now and write the exposition directly (see otel_litellm.exposition).
@@ -266,10 +273,12 @@ def build_readers(
             prometheus = LiteLLMPrometheusMetricReader(rewrite, cardinality_limit=cardinality_limit)
             readers.append(prometheus)
         elif name == "otlp":
-            exporter = RenamingMetricExporter(otlp_exporter(otlp_protocol), rewrite)
-            readers.append(
-                PeriodicExportingMetricReader(exporter, export_interval_millis=export_interval_ms)
+            from otel_litellm.zero_start import DrainingReader, ZeroStartExporter
+
+            exporter = ZeroStartExporter(
+                RenamingMetricExporter(otlp_exporter(otlp_protocol), rewrite)
             )
+            readers.append(DrainingReader(exporter, export_interval_millis=export_interval_ms))
         elif name != "none":
             raise ValueError(f"unknown metrics exporter {name!r}: use prometheus, otlp or none")
     return readers, prometheus

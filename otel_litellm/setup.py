@@ -19,7 +19,7 @@ from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.semconv.schemas import Schemas
 
-from otel_litellm import aliases, bridge
+from otel_litellm import aliases, bridge, handover
 from otel_litellm.callback import MetricsCallback
 from otel_litellm.config import Settings, load_settings
 from otel_litellm.db.spec import DB_METRICS
@@ -203,6 +203,7 @@ def build(
         counts = _entity_counts(counts_from, instruments)
         if counts is not None:
             active.extras.append(counts)
+    handover.start_for_process(active)
     return active
 
 

@@ -80,6 +80,11 @@ class GaugeStore:
                     del series[oldest_key]
             return [(value, attributes) for value, attributes, _ in series.values()]
 
+    def written(self, name: str) -> dict[_Key, float]:
+        """When each series of ``name`` was last set (``time.monotonic()``)."""
+        with self._lock:
+            return {key: entry[2] for key, entry in self._series.get(name, {}).items()}
+
     def callback(self, name: str) -> Callable[[CallbackOptions], Iterator[Observation]]:
         """An observable-gauge callback reporting ``name``'s series."""
 

@@ -11,7 +11,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from otel_litellm.mock_upstream import MockUpstream
@@ -42,50 +43,116 @@ litellm_settings:
 """
 
 
+@dataclass
+class Proxy:
+    """A running proxy: its base URL and the ``litellm`` CLI process (a server parent
+    when it runs several workers)."""
+
+    base: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def workers(self) -> list[int]:
+        """The pids of the proxy's worker processes (the CLI's children that serve)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            pids = [int(pid) for pid in children.read_text().split()]
+        except OSError:
+            return []
+        # uvicorn spawns its workers; gunicorn forks them (same command line as the CLI).
+        own = _cmdline(self.process.pid)
+        return [pid for pid in pids if b"spawn_main" in _cmdline(pid) or _cmdline(pid) == own]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 @contextlib.contextmanager
 def running_proxy(
     workdir: Path,
     extra_env: Mapping[str, str] | None = None,
     config_for: Callable[[str], str] = proxy_config,
+    *,
+    num_workers: int = 1,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[str]:
     """Start the proxy against a fresh mock upstream; yields its base URL.
 
     ``config_for``: the config.yaml text for the upstream's base URL."""
-    with MockUpstream() as upstream:
-        config = Path(workdir, "config.yaml")
-        config.write_text(config_for(upstream.base_url))
-        port = free_port()
+    with started_proxy(
+        workdir, extra_env, num_workers=num_workers, extra_args=extra_args, config=config_for
+    ) as proxy:
+        yield proxy.base
+
+
+@contextlib.contextmanager
+def started_proxy(
+    workdir: Path,
+    extra_env: Mapping[str, str] | None = None,
+    *,
+    num_workers: int = 1,
+    extra_args: Sequence[str] = (),
+    port: int | None = None,
+    upstream: MockUpstream | None = None,
+    config: Callable[[str], str] = proxy_config,
+) -> Iterator[Proxy]:
+    """:func:`running_proxy`, yielding the :class:`Proxy` (for tests that signal workers).
+
+    Several workers: the proxy is up once every worker answers (each writes a
+    readiness line to the log), not when the first one does.
+    """
+    with contextlib.ExitStack() as stack:
+        mock = upstream or stack.enter_context(MockUpstream())
+        config_path = Path(workdir, "config.yaml")
+        config_path.write_text(config(mock.base_url))
+        port = port or free_port()
         env = {
             **os.environ,
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             "LITELLM_MASTER_KEY": MASTER_KEY,
             **(extra_env or {}),
         }
-        log = open(Path(workdir, "proxy.log"), "wb")  # noqa: SIM115 - closed below
+        log_path = Path(workdir, "proxy.log")
+        log = stack.enter_context(open(log_path, "ab"))
+        since = log.tell()
+        args = ["--num_workers", str(num_workers)] if num_workers > 1 else []
+        if num_workers > 1 and "--run_gunicorn" not in extra_args:
+            # uvicorn kills a worker that does not answer its health check within 5 s,
+            # and importing LiteLLM on a busy 2-core machine takes longer.
+            args += ["--timeout_worker_healthcheck", "300"]
         process = subprocess.Popen(
-            [sys.executable, "-m", "litellm.proxy.proxy_cli", "--config", str(config),
-             "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "litellm.proxy.proxy_cli", "--config", str(config_path),
+             "--host", "127.0.0.1", "--port", str(port), *args, *extra_args],
             cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    fetch(base + "/health/liveliness")
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(Path(workdir, "proxy.log").read_text()[-3000:]) from None
-                    time.sleep(0.5)
-            yield base
+            deadline = time.monotonic() + 90 + 90 * num_workers
+            while not _ready(base, log_path, num_workers, since):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(log_path.read_text()[-3000:])
+                time.sleep(0.5)
+            yield Proxy(base, process, log_path)
         finally:
             process.terminate()
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-            log.close()
+
+
+def _ready(base: str, log: Path, num_workers: int, since: int) -> bool:
+    try:
+        fetch(base + "/health/liveliness")
+    except OSError:
+        return False
+    with open(log, "rb") as text:
+        text.seek(since)
+        return num_workers <= 1 or text.read().count(b"Application startup complete") >= num_workers
 
 
 def post(base: str, body: dict[str, object], key: str = MASTER_KEY) -> int:
