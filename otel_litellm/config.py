@@ -30,6 +30,7 @@ _log = logging.getLogger("otel_litellm")
 ENV_PREFIX = "OTEL_LITELLM_"
 EXPORTERS = frozenset({"prometheus", "otlp", "none"})
 OTLP_PROTOCOLS = frozenset({"grpc", "http/protobuf", "http"})
+HANDOVER_MODES = ("auto", "on", "off")
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,11 @@ class Settings:
     scrape_cache_seconds: float = 0.0  # serve a render again for this long
     metrics_max_connections: int = 64  # our own /metrics port
     metrics_connection_timeout: float = 10.0  # seconds an idle connection is kept
+    # Several workers of one server hand their points over (otel_litellm.handover).
+    handover: str = "auto"  # auto: when the parent is a multi-worker server; on; off
+    handover_interval: float = 1.0  # seconds between a worker's hand-over writes
+    # LiteLLM's --prometheus_metrics_port serves prometheus_client files from here.
+    prometheus_multiproc_dir: str | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -121,6 +127,10 @@ def _validate(settings: Settings) -> None:
         raise ValueError("scrape_cache_seconds must not be negative")
     if settings.metrics_connection_timeout <= 0:
         raise ValueError("metrics_connection_timeout must be positive")
+    if settings.handover not in HANDOVER_MODES:
+        raise ValueError(f"handover must be one of {', '.join(HANDOVER_MODES)}")
+    if settings.handover_interval <= 0:
+        raise ValueError("handover_interval must be positive")
     if settings.basic_auth is not None and ":" not in settings.basic_auth:
         raise ValueError("basic_auth must be 'user:password'")
     if settings.metrics is not None:
@@ -169,6 +179,11 @@ def _bool(value: str) -> bool:
     raise ValueError(f"not a boolean: {value!r}")
 
 
+def _handover_mode(value: str) -> str:
+    lowered = value.strip().lower()
+    return lowered if lowered in HANDOVER_MODES else ("on" if _bool(value) else "off")
+
+
 def _names(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
@@ -196,6 +211,9 @@ ENVIRONMENT: Mapping[str, tuple[str, Callable[[str], Any]]] = MappingProxyType({
     "scrape_cache_seconds": (ENV_PREFIX + "SCRAPE_CACHE_SECONDS", _float),
     "metrics_max_connections": (ENV_PREFIX + "METRICS_MAX_CONNECTIONS", _int),
     "metrics_connection_timeout": (ENV_PREFIX + "METRICS_CONNECTION_TIMEOUT", _float),
+    "handover": (ENV_PREFIX + "HANDOVER", _handover_mode),
+    "handover_interval": (ENV_PREFIX + "HANDOVER_INTERVAL", _float),
+    "prometheus_multiproc_dir": ("PROMETHEUS_MULTIPROC_DIR", _text),
 })  # fmt: skip
 
 

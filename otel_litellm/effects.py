@@ -11,7 +11,10 @@ from __future__ import annotations
 import atexit
 import importlib
 import logging
+import os
+import signal
 from collections.abc import Callable, MutableSequence
+from types import FrameType
 from typing import Any, Protocol
 
 import wrapt
@@ -128,3 +131,45 @@ class AtExit:
 
     def undo(self) -> None:
         atexit.unregister(self.function)
+
+
+class SigtermHook:
+    """``action`` on SIGTERM, then whatever handled SIGTERM before (the server's own).
+
+    uvicorn ends a worker by re-raising SIGTERM with the default action once it has
+    drained, so neither ``atexit`` nor a later handler runs: this is the one moment a
+    worker can hand its last counts over.  ``action`` runs on the main thread inside
+    the handler and must only start work elsewhere.
+    """
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self.action = action
+        self.previous: Any = None
+
+    def apply(self) -> bool:
+        try:
+            self.previous = signal.getsignal(signal.SIGTERM)
+            signal.signal(signal.SIGTERM, self._on_sigterm)
+        except ValueError:  # not the main thread: no handler can be installed
+            _log.debug("otel_litellm: no SIGTERM hook outside the main thread")
+            return False
+        return True
+
+    def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
+        try:
+            self.action()
+        except Exception:
+            _log.exception("otel_litellm: SIGTERM hand-over failed")
+        previous = self.previous
+        if callable(previous):
+            previous(signum, frame)
+        elif previous != signal.SIG_IGN:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+    def undo(self) -> None:
+        try:
+            if signal.getsignal(signal.SIGTERM) == self._on_sigterm:
+                signal.signal(signal.SIGTERM, self.previous)
+        except ValueError:
+            _log.debug("otel_litellm: SIGTERM hook left in place (not the main thread)")

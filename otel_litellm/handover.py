@@ -18,7 +18,6 @@ one interval.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import threading
@@ -30,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.metrics.export import Gauge, MetricsData
 
-from otel_litellm import multiproc_files, otlp_files, signals, workers
+from otel_litellm import multiproc_files, otlp_files, workers
 from otel_litellm.merge import Source, merge_sources
 
 if TYPE_CHECKING:
@@ -145,7 +144,7 @@ class HandOver:
         self.writes += 1
         return stamped
 
-    def flush_from_signal(self, timeout: float = SIGNAL_FLUSH_SECONDS) -> None:
+    def on_sigterm(self, timeout: float = SIGNAL_FLUSH_SECONDS) -> None:
         """Have the timer thread write now, waiting at most ``timeout``.
 
         A signal handler runs on the main thread, maybe inside a lock a collection
@@ -266,13 +265,16 @@ def start(
     collect: Collect,
     stamp: Stamp = _unstamped,
     rewrite: Callable[[MetricsData], MetricsData] | None = None,
+    *,
+    mode: str = "auto",
+    interval: float = workers.DEFAULT_INTERVAL_SECONDS,
+    multiproc: Path | None = None,
 ) -> HandOver | None:
     """Start the hand-over if this process is one worker of several, or if LiteLLM's
     separate metrics server (``PROMETHEUS_MULTIPROC_DIR``) serves the metrics; None
     otherwise (a single process pays nothing)."""
-    parent = workers.server_parent()
+    parent = workers.server_parent(mode)
     me = workers.process(os.getpid())
-    multiproc = multiproc_files.directory()
     if me is None or (parent is None and multiproc is None):
         return None
     also = None
@@ -283,10 +285,9 @@ def start(
             multiproc_files.write(multiproc, me, shape(data))
 
     directory = workers.instance_dir(parent) if parent is not None else None
-    interval = workers.interval_seconds()
+    # Stopped (a final write) when its set-up closes, at exit too; flushed on SIGTERM
+    # through Instrumentation.on_sigterm: the lifecycle owner holds both hooks.
     handover = HandOver(directory, me, collect, interval, stamp, also).start()
-    atexit.register(handover.stop)
-    signals.chain_sigterm(handover.flush_from_signal)
     _log.info(
         "otel_litellm: worker %d hands its metrics over every %.1fs (%s%s)",
         me.pid,
@@ -312,10 +313,16 @@ def start_for_process(instrumentation: Instrumentation) -> HandOver | None:
     store_names = {spec.name: spec.name for spec in specs if spec.kind is Kind.GAUGE}
     store_names.update({spec.litellm_name: spec.name for spec in specs if spec.kind is Kind.GAUGE})
     try:
+        settings = instrumentation.settings
         handover = start(
             reader.collect_data,
             gauge_stamper(instrumentation.instruments.store.written, store_names),
             reader._rewrite,
+            mode=settings.handover,
+            interval=settings.handover_interval,
+            multiproc=Path(settings.prometheus_multiproc_dir)
+            if settings.prometheus_multiproc_dir
+            else None,
         )
     except Exception:
         _log.exception(

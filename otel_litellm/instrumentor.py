@@ -4,7 +4,7 @@
 ``opentelemetry-instrument`` entry point) owns the running
 :class:`~otel_litellm.setup.Instrumentation` and every effect on LiteLLM and the
 process: the ``litellm.callbacks`` entry, the wraps of :mod:`otel_litellm.patches`,
-the proxy's ``/metrics`` route, and the exit hook.  ``uninstrument()`` undoes them
+the proxy's ``/metrics`` route, the exit and SIGTERM hooks.  ``uninstrument()`` undoes them
 in reverse order.  The wrappers and the route resolve :attr:`current` when they run,
 so a forked child or a reconfiguration swaps one pointer.
 
@@ -25,7 +25,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 
 from otel_litellm import patches
 from otel_litellm.config import Settings, litellm_view, load_settings
-from otel_litellm.effects import AtExit, Effect, ListEntry, Route
+from otel_litellm.effects import AtExit, Effect, ListEntry, Route, SigtermHook
 from otel_litellm.setup import SHUTDOWN_TIMEOUT_MS, Instrumentation, build
 
 _log = logging.getLogger("otel_litellm")
@@ -90,6 +90,7 @@ class LiteLLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
                 ListEntry(_litellm_callback_lists, built.callback, add=register),
                 *patches.litellm_wraps(lambda: type(self)._current),
                 AtExit(_close_at_exit),
+                SigtermHook(_hand_over_on_sigterm),
             ]
             cls._effects = [effect for effect in effects if _apply(effect)]
             return built
@@ -228,6 +229,12 @@ def _close_at_exit() -> None:
     current = LiteLLMInstrumentor().current
     if current is not None:
         current.close()
+
+
+def _hand_over_on_sigterm() -> None:
+    current = LiteLLMInstrumentor().current
+    if current is not None:
+        current.on_sigterm()
 
 
 def _reset_render_state() -> None:

@@ -24,17 +24,11 @@ from prometheus_client.utils import floatToGoString
 from otel_litellm import workers
 from otel_litellm.merge import LIVE_GAUGES
 
-ENV = "PROMETHEUS_MULTIPROC_DIR"
 _NAME_INVALID = re.compile(r"[^a-zA-Z0-9:]+")
 _LABEL_INVALID = re.compile(r"[^a-zA-Z0-9]+")
 _LIVE_FILE = re.compile(r"^gauge_live[a-z]*_(\d+)\.db$")
 
 Row = tuple[str, str, list[str], list[str], float, float, str]  # family, sample, labels, v, t, help
-
-
-def directory() -> Path | None:
-    value = os.environ.get(ENV) or os.environ.get(ENV.lower())
-    return Path(value) if value else None
 
 
 def write(target: Path, me: workers.Process, data: MetricsData) -> None:

@@ -119,6 +119,13 @@ class Instrumentation:
         else:
             self.close()
 
+    def on_sigterm(self) -> None:
+        """The server is stopping this worker: hand counts over and flush pushes now."""
+        for part in (*self.extras, *self.readers):
+            hook = getattr(part, "on_sigterm", None)
+            if hook is not None:
+                hook()
+
     def close(self) -> None:
         """Stop what this set-up started: extras, the endpoint, its own provider."""
         for extra in self.extras:

@@ -23,8 +23,6 @@ from pathlib import Path
 
 _log = logging.getLogger(__name__)
 
-MODE_ENV = "OTEL_LITELLM_HANDOVER"
-INTERVAL_ENV = "OTEL_LITELLM_HANDOVER_INTERVAL"
 DEFAULT_INTERVAL_SECONDS = 1.0
 
 #: Words that, as a parent's program or module name, mark a multi-worker server.
@@ -77,27 +75,20 @@ def _program_words(pid: int) -> set[str]:
     return words | {word.removesuffix(".py") for word in words}
 
 
-def server_parent() -> Process | None:
-    """The parent process if this process is one worker of a multi-worker server."""
-    mode = (os.environ.get(MODE_ENV) or "auto").strip().lower()
-    if mode in ("off", "0", "false", "no"):
+def server_parent(mode: str = "auto") -> Process | None:
+    """The parent process if this process is one worker of a multi-worker server.
+
+    ``mode``: ``auto`` recognises the server by its program name; ``on`` takes any
+    parent; ``off`` none.
+    """
+    if mode == "off":
         return None
     parent = process(os.getppid())
     if parent is None or parent.pid <= 1:
         return None
-    if mode in ("on", "1", "true", "yes"):
+    if mode == "on":
         return parent
     return parent if _program_words(parent.pid) & SERVER_PARENTS else None
-
-
-def interval_seconds() -> float:
-    raw = os.environ.get(INTERVAL_ENV)
-    try:
-        value = float(raw) if raw else DEFAULT_INTERVAL_SECONDS
-    except ValueError:
-        _log.warning("otel_litellm: %s=%r is not a number of seconds", INTERVAL_ENV, raw)
-        value = DEFAULT_INTERVAL_SECONDS
-    return value if value > 0 else DEFAULT_INTERVAL_SECONDS
 
 
 def base_dir() -> Path:

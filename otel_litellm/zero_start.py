@@ -34,8 +34,6 @@ from opentelemetry.sdk.metrics.export import (
     Sum,
 )
 
-from otel_litellm import signals
-
 _log = logging.getLogger(__name__)
 #: How often a worker that got SIGTERM exports while it drains its last requests.
 DRAINING_EXPORT_SECONDS = 0.1
@@ -120,9 +118,9 @@ class DrainingReader(PeriodicExportingMetricReader):
         super().__init__(exporter, **kwargs)
         self._zero_start = exporter
         self._draining = threading.Event()
-        signals.chain_sigterm(self._start_draining)
 
-    def _start_draining(self) -> None:
+    def on_sigterm(self) -> None:
+        """Start draining (called from the lifecycle owner's SIGTERM hook)."""
         if self._draining.is_set():
             return
         self._draining.set()

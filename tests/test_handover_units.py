@@ -95,16 +95,14 @@ def test_instance_is_the_parent_and_dead_instances_are_removed(
                           capture_output=True, text=True, check=True)  # fmt: skip
     stale = workers.base_dir() / f"{gone.stdout.strip()}-1"
     stale.mkdir(parents=True)
-    monkeypatch.setenv(workers.MODE_ENV, "off")
-    assert workers.server_parent() is None
-    monkeypatch.setenv(workers.MODE_ENV, "on")
-    parent = workers.server_parent()
+    assert workers.server_parent("off") is None
+    parent = workers.server_parent("on")
     assert parent is not None and parent.pid == os.getppid() and parent.alive()
     directory = workers.instance_dir(parent)
     assert directory.name == f"{parent.pid}-{parent.started}" and not stale.exists()
-    monkeypatch.setenv(workers.MODE_ENV, "auto")  # pytest's parent is no server
+    # pytest's parent is no server
     assert (
-        workers.server_parent() is None
+        workers.server_parent("auto") is None
         or "litellm" in Path(f"/proc/{os.getppid()}/cmdline").read_text()
     )
 
@@ -142,13 +140,14 @@ import os, sys
 from pathlib import Path
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from otel_litellm import handover, signals, workers
+from otel_litellm import handover, workers
+from otel_litellm.effects import SigtermHook
 
 reader = InMemoryMetricReader()
 counter = MeterProvider(metric_readers=[reader]).get_meter("t").create_counter("requests")
 me = workers.process(os.getpid())
 hand = handover.HandOver(Path(sys.argv[1]), me, reader.get_metrics_data, interval=60).start()
-signals.chain_sigterm(hand.flush_from_signal)
+SigtermHook(hand.on_sigterm).apply()
 for line in sys.stdin:
     counter.add(int(line))
     print("added", flush=True)

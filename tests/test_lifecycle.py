@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import signal
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -54,11 +55,13 @@ def test_uninstrument_restores_every_patched_attribute(clean: None) -> None:
     callbacks_before = list(litellm.callbacks)
     app = Starlette()
     routes_before = list(app.router.routes)
+    sigterm_before = signal.getsignal(signal.SIGTERM)
 
     handle = otel_litellm.instrument(prometheus_port=0, services=True)
     assert LiteLLMInstrumentor().mount(app, "/metrics")
     assert all(is_wrapped(owner, attribute) for owner, attribute in targets)
     assert handle.callback in litellm.callbacks
+    assert signal.getsignal(signal.SIGTERM) != sigterm_before
 
     otel_litellm.uninstrument()
     assert [vars(owner)[attribute] for owner, attribute in targets] == originals
@@ -70,6 +73,7 @@ def test_uninstrument_restores_every_patched_attribute(clean: None) -> None:
     )
     assert list(litellm.callbacks) == callbacks_before
     assert list(app.router.routes) == routes_before
+    assert signal.getsignal(signal.SIGTERM) == sigterm_before
     assert otel_litellm.active() is None
 
 
