@@ -188,12 +188,15 @@ def _names(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
-# setting -> (environment variable, parser)
-ENVIRONMENT: Mapping[str, tuple[str, Callable[[str], Any]]] = MappingProxyType({
+# setting -> (environment variable, or variables in order of precedence; parser)
+ENVIRONMENT: Mapping[str, tuple[str | tuple[str, ...], Callable[[str], Any]]] = MappingProxyType({
     "naming": (ENV_PREFIX + "NAMING", _text),
     "prometheus_port": (ENV_PREFIX + "PROMETHEUS_PORT", _int),
     "prometheus_host": (ENV_PREFIX + "PROMETHEUS_HOST", _text),
     "exporters": ("OTEL_METRICS_EXPORTER", _names),
+    "otlp_protocol": (
+        ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"), _text
+    ),
     "metrics": (ENV_PREFIX + "METRICS", _names),
     "custom_metadata_labels": (ENV_PREFIX + "CUSTOM_METADATA_LABELS", _names),
     "custom_tags": (ENV_PREFIX + "CUSTOM_TAGS", _names),
@@ -219,10 +222,12 @@ ENVIRONMENT: Mapping[str, tuple[str, Callable[[str], Any]]] = MappingProxyType({
 
 def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for setting, (variable, parse) in ENVIRONMENT.items():
-        raw = environ.get(variable)
-        if raw is None or raw.strip() == "":
+    for setting, (variables, parse) in ENVIRONMENT.items():
+        names = (variables,) if isinstance(variables, str) else variables
+        found = [(name, environ[name]) for name in names if environ.get(name, "").strip()]
+        if not found:
             continue
+        variable, raw = found[0]
         try:
             values[setting] = parse(raw)
         except ValueError as error:

@@ -234,16 +234,10 @@ def otlp_exporter(protocol: str | None = None) -> MetricExporter:
     """The OTLP metric exporter for ``protocol`` (``grpc`` or ``http/protobuf``).
 
     Endpoint, headers, timeout and temporality come from the standard
-    ``OTEL_EXPORTER_OTLP_*`` environment variables, read by the exporter itself.
+    ``OTEL_EXPORTER_OTLP_*`` environment variables, read by the exporter itself; the
+    protocol variables are read with the other settings (otel_litellm.config).
     """
-    import os
-
-    chosen = (
-        protocol
-        or os.environ.get("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL")
-        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-        or "grpc"
-    )
+    chosen = protocol or "grpc"
     if chosen == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
 

@@ -198,3 +198,45 @@ def test_mounted_route_serves_the_current_setup(clean: None) -> None:
     assert client.get("/metrics").status_code == 200
     otel_litellm.uninstrument()
     assert client.get("/metrics").status_code == 404
+
+
+def test_the_environment_is_read_in_one_place() -> None:
+    """Settings read every variable (config.ENVIRONMENT); the standalone database
+    exporter keeps the seed exporter's own variables (otel_litellm/db, its CLI flags)."""
+    import re
+    from pathlib import Path
+
+    package = Path(otel_litellm.__file__).parent
+    reads = re.compile(r"os\.environ\.get|os\.getenv|os\.environ\[")
+    allowed = {package / "config.py", package / "cli.py", package / "db" / "settings.py"}
+    offenders = [
+        f"{path.relative_to(package)}:{number}"
+        for path in sorted(package.rglob("*.py"))
+        if path not in allowed
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if reads.search(line)
+    ]
+    assert offenders == []
+
+
+def test_settings_read_each_documented_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from otel_litellm.config import load_settings
+
+    settings = load_settings(
+        environ={
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_LITELLM_METRICS_MAX_CONNECTIONS": "8",
+            "OTEL_LITELLM_METRICS_CONNECTION_TIMEOUT": "2.5",
+            "OTEL_LITELLM_SCRAPE_CACHE_SECONDS": "1",
+            "OTEL_LITELLM_HANDOVER": "off",
+            "OTEL_LITELLM_HANDOVER_INTERVAL": "0.5",
+            "PROMETHEUS_MULTIPROC_DIR": "/tmp/litellm-multiproc",
+            "DATABASE_URL": "postgresql://litellm@127.0.0.1/litellm",
+        }
+    )
+    assert settings.otlp_protocol == "http/protobuf"
+    assert (settings.metrics_max_connections, settings.metrics_connection_timeout) == (8, 2.5)
+    assert settings.scrape_cache_seconds == 1.0
+    assert (settings.handover, settings.handover_interval) == ("off", 0.5)
+    assert settings.prometheus_multiproc_dir == "/tmp/litellm-multiproc"
+    assert settings.proxy_database_url == "postgresql://litellm@127.0.0.1/litellm"
