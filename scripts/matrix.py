@@ -40,7 +40,8 @@ COMPANIONS = re.compile(r"^litellm[-_]")
 
 # What changes with the LiteLLM or OpenTelemetry version: the metric table against
 # LiteLLM's registry, parity with its PrometheusLogger, the real proxy importing our
-# callback, the SDK and Router paths, the service hooks, the stand-in's wrapped look-ups.
+# callback, the SDK and Router paths, the service hooks, the stand-in's wrapped look-ups,
+# the patch table undone exactly, the families bridged from LiteLLM's own registry.
 VERSION_TESTS = (
     "tests/test_versions.py",
     "tests/test_spec.py",
@@ -51,6 +52,9 @@ VERSION_TESTS = (
     "tests/test_payload_paths.py",
     "tests/test_services.py",
     "tests/test_standin.py",
+    "tests/test_lifecycle.py",
+    "tests/test_bridge.py",
+    "tests/test_breaker.py",
 )
 
 
