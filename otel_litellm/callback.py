@@ -30,7 +30,9 @@ from otel_litellm.payload import (
     end_user_budget,
     exception_class,
     exception_status,
+    failure_provider,
     hashed_key,
+    invalid_key,
     mapping,
     number,
     proxy_router,
@@ -257,8 +259,8 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
 
     def record_failure(self, kwargs: Mapping[str, Any]) -> None:
         kwargs = mapping(kwargs)  # LiteLLM passes a dict; anything else records nothing
-        if not self._first_report(kwargs):
-            return
+        if invalid_key(kwargs.get("exception")) or not self._first_report(kwargs):
+            return  # LiteLLM records nothing of a request whose key is invalid
         slp = mapping(kwargs.get("standard_logging_object"))
         base = self.reader.request(kwargs, slp)
         if auth_failure(kwargs.get("exception")):
@@ -311,7 +313,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         put(attributes, attr.CLIENT_ADDRESS, meta.get("requester_ip_address"))
         put(attributes, attr.USER_AGENT, meta.get("user_agent"))
         put(attributes, attr.MODEL_ID, mapping(meta.get("model_info")).get("id"))
-        put(attributes, attr.PROVIDER_NAME, getattr(exception, "llm_provider", None))
+        put(attributes, attr.PROVIDER_NAME, failure_provider(request_data, exception))
         put(attributes, attr.EXCEPTION_STATUS, status)
         put(attributes, attr.ERROR_TYPE, exception_class(exception))
         put(attributes, attr.STATUS_CODE, status)
