@@ -278,9 +278,19 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         put(deployment, attr.PROVIDER_NAME, params.get("custom_llm_provider"))
         if attr.MODEL_ID in deployment:
             inst.set("litellm.deployment.state", PARTIAL_OUTAGE, _pick(deployment, _STATE_KEYS))
+            put(
+                deployment,
+                attr.REQUESTED_MODEL,
+                deployment.get(attr.MODEL_GROUP) or deployment.get(attr.REQUEST_MODEL),
+            )
         else:  # rejected before a deployment was picked: no deployment labels
-            for key in (attr.REQUEST_MODEL, attr.API_BASE, attr.PROVIDER_NAME):
+            group = slp.get("model_group") or mapping(params.get("metadata")).get("model_group")
+            named = deployment.pop(attr.REQUEST_MODEL, None) or group
+            for key in (attr.MODEL_GROUP, attr.API_BASE, attr.PROVIDER_NAME):
                 deployment.pop(key, None)
+            # The client's strings, bounded as LiteLLM bounds them.
+            put(deployment, attr.MODEL_GROUP, bounded_model(group, router_originated=True))
+            put(deployment, attr.REQUESTED_MODEL, bounded_model(named, router_originated=True))
         if exception is not None:
             put(deployment, attr.ERROR_TYPE, exception_class(exception))
             put(deployment, attr.EXCEPTION_STATUS, exception_status(exception))

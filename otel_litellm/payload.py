@@ -314,6 +314,7 @@ class PayloadReader:
         base = self.request(kwargs, slp)
         deployment = dict(base)
         put(deployment, attr.PROVIDER_NAME, params.get("custom_llm_provider"))
+        put(deployment, attr.REQUESTED_MODEL, base.get(attr.MODEL_GROUP))
         proxy = {**base, attr.STATUS_CODE: "200"}
         if self.original_group_on_proxy_requests:
             put(proxy, attr.MODEL_GROUP, meta.get("original_model_group"))
