@@ -60,9 +60,9 @@ def fill_prometheus(series: int) -> Callable[[], bytes]:
 
 
 def fill_otel(series: int) -> Callable[[], bytes]:
+    from otel_litellm import instrument
     from otel_litellm.attributes import attribute_for_label
     from otel_litellm.server import render
-    from otel_litellm import instrument
     from otel_litellm.spec import METRICS
 
     # Room for every series, so none lands in the overflow series.
