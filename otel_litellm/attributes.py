@@ -30,6 +30,9 @@ OPERATION_NAME: Final = gen_ai.GEN_AI_OPERATION_NAME
 REQUEST_MODEL: Final = gen_ai.GEN_AI_REQUEST_MODEL  # the model LiteLLM asked the provider for
 PROVIDER_NAME: Final = gen_ai.GEN_AI_PROVIDER_NAME
 MODEL_GROUP: Final = "litellm.model_group"  # the model the client asked LiteLLM for
+# On the deployment families: the model group, or (rejected before routing, no group)
+# the model the client named, bounded.
+REQUESTED_MODEL: Final = "litellm.requested_model"
 MODEL_ID: Final = "litellm.model_id"
 API_BASE: Final = "litellm.api_base"
 SERVICE_TIER: Final = "litellm.service_tier"

@@ -30,7 +30,9 @@ from otel_litellm.payload import (
     end_user_budget,
     exception_class,
     exception_status,
+    failure_provider,
     hashed_key,
+    invalid_key,
     mapping,
     number,
     proxy_router,
@@ -257,8 +259,8 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
 
     def record_failure(self, kwargs: Mapping[str, Any]) -> None:
         kwargs = mapping(kwargs)  # LiteLLM passes a dict; anything else records nothing
-        if not self._first_report(kwargs):
-            return
+        if invalid_key(kwargs.get("exception")) or not self._first_report(kwargs):
+            return  # LiteLLM records nothing of a request whose key is invalid
         slp = mapping(kwargs.get("standard_logging_object"))
         base = self.reader.request(kwargs, slp)
         if auth_failure(kwargs.get("exception")):
@@ -276,9 +278,19 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         put(deployment, attr.PROVIDER_NAME, params.get("custom_llm_provider"))
         if attr.MODEL_ID in deployment:
             inst.set("litellm.deployment.state", PARTIAL_OUTAGE, _pick(deployment, _STATE_KEYS))
+            put(
+                deployment,
+                attr.REQUESTED_MODEL,
+                deployment.get(attr.MODEL_GROUP) or deployment.get(attr.REQUEST_MODEL),
+            )
         else:  # rejected before a deployment was picked: no deployment labels
-            for key in (attr.REQUEST_MODEL, attr.API_BASE, attr.PROVIDER_NAME):
+            group = slp.get("model_group") or mapping(params.get("metadata")).get("model_group")
+            named = deployment.pop(attr.REQUEST_MODEL, None) or group
+            for key in (attr.MODEL_GROUP, attr.API_BASE, attr.PROVIDER_NAME):
                 deployment.pop(key, None)
+            # The client's strings, bounded as LiteLLM bounds them.
+            put(deployment, attr.MODEL_GROUP, bounded_model(group, router_originated=True))
+            put(deployment, attr.REQUESTED_MODEL, bounded_model(named, router_originated=True))
         if exception is not None:
             put(deployment, attr.ERROR_TYPE, exception_class(exception))
             put(deployment, attr.EXCEPTION_STATUS, exception_status(exception))
@@ -311,7 +323,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         put(attributes, attr.CLIENT_ADDRESS, meta.get("requester_ip_address"))
         put(attributes, attr.USER_AGENT, meta.get("user_agent"))
         put(attributes, attr.MODEL_ID, mapping(meta.get("model_info")).get("id"))
-        put(attributes, attr.PROVIDER_NAME, getattr(exception, "llm_provider", None))
+        put(attributes, attr.PROVIDER_NAME, failure_provider(request_data, exception))
         put(attributes, attr.EXCEPTION_STATUS, status)
         put(attributes, attr.ERROR_TYPE, exception_class(exception))
         put(attributes, attr.STATUS_CODE, status)

@@ -125,35 +125,47 @@ def hashed_key(value: object) -> str | None:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-# How LiteLLM's proxy says "the presented credential was refused": the status
-# codes, ProxyException types and messages of its auth path.  An invalid virtual
-# key without a database is a 400 ``no_db_connection``, not a 401.
-_AUTH_STATUSES = frozenset({"401", "403"})
-_AUTH_ERROR_TYPES = frozenset({"auth_error", "expired_key", "no_db_connection"})
-_AUTH_MESSAGES = (
-    "no api key passed in",
+# LiteLLM's rule for "the request's key is invalid": a 401, or an auth message its
+# proxy raises before turning the error into a ProxyException.  LiteLLM records no
+# request, deployment or spend metric for such a request; neither do we.
+_INVALID_KEY_MESSAGES = (
     "virtual key expected",
     "expected to start with 'sk-'",
     "authentication error",
     "invalid api key",
     "api key not valid",
-    "invalid proxy server token",
 )
+# Wider, for the key label only: every way the proxy refuses a credential.  An invalid
+# virtual key without a database is a 400 ``no_db_connection``, not a 401.
+_INVALID_KEY_STATUSES = frozenset({"401"})
+_AUTH_STATUSES = frozenset({*_INVALID_KEY_STATUSES, "403"})
+_AUTH_ERROR_TYPES = frozenset({"auth_error", "expired_key", "no_db_connection"})
+_AUTH_MESSAGES = (*_INVALID_KEY_MESSAGES, "no api key passed in", "invalid proxy server token")
 
 
-def auth_failure(exception: object) -> bool:
-    """Whether ``exception`` rejected the request's credential (so no key label)."""
+def _refused(exception: object, statuses: frozenset[str], types: frozenset[str],
+             messages: tuple[str, ...]) -> bool:  # fmt: skip
     if exception is None:
         return False
     try:
-        if exception_status(exception) in _AUTH_STATUSES:
+        if exception_status(exception) in statuses:
             return True
-        if getattr(exception, "type", None) in _AUTH_ERROR_TYPES:
+        if getattr(exception, "type", None) in types:
             return True
         message = str(exception)[:500].lower()
     except Exception:  # an exception object that cannot describe itself
         return False
-    return any(pattern in message for pattern in _AUTH_MESSAGES)
+    return any(pattern in message for pattern in messages)
+
+
+def invalid_key(exception: object) -> bool:
+    """Whether LiteLLM skips the request's metrics as an invalid-key request."""
+    return _refused(exception, _INVALID_KEY_STATUSES, frozenset(), _INVALID_KEY_MESSAGES)
+
+
+def auth_failure(exception: object) -> bool:
+    """Whether ``exception`` rejected the request's credential (so no key label)."""
+    return _refused(exception, _AUTH_STATUSES, _AUTH_ERROR_TYPES, _AUTH_MESSAGES)
 
 
 def put(target: Attributes, key: str, value: object) -> None:
@@ -183,6 +195,22 @@ def exception_status(exception: object) -> str | None:
     if status is None:
         status = getattr(exception, "code", None)
     return text(status)
+
+
+def failure_provider(request_data: Mapping[str, Any], exception: object) -> str | None:
+    """The provider of a request the proxy failed, where LiteLLM finds one: the resolved
+    deployment's, the partial logging payload's, or a provider's rate-limit error."""
+    for source in ("litellm_params", "standard_logging_object"):
+        provider = text(mapping(request_data.get(source)).get("custom_llm_provider"))
+        if provider:
+            return provider
+    from litellm.exceptions import RateLimitError
+
+    if isinstance(exception, RateLimitError):
+        provider = text(getattr(exception, "llm_provider", None))
+        if provider != "litellm_proxy":  # LiteLLM's own limiter, not a provider
+            return provider
+    return None
 
 
 # The request metadata fields an attribute set is built from, in _build's order.
@@ -286,6 +314,7 @@ class PayloadReader:
         base = self.request(kwargs, slp)
         deployment = dict(base)
         put(deployment, attr.PROVIDER_NAME, params.get("custom_llm_provider"))
+        put(deployment, attr.REQUESTED_MODEL, base.get(attr.MODEL_GROUP))
         proxy = {**base, attr.STATUS_CODE: "200"}
         if self.original_group_on_proxy_requests:
             put(proxy, attr.MODEL_GROUP, meta.get("original_model_group"))

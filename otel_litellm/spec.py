@@ -140,6 +140,8 @@ DEPLOYMENT_REQUESTS = _labels(
     "model_group requested_model litellm_model_name model_id api_base api_provider "
     "hashed_api_key api_key_alias team team_alias client_ip user_agent"
 )
+# LiteLLM labels a call rejected before routing with requested_model but no model_group.
+_DEPLOYMENT_REQUESTED = (("requested_model", attr.REQUESTED_MODEL),)
 DEPLOYMENT_FAILURES = _labels(
     "model_group requested_model litellm_model_name model_id api_base api_provider "
     "exception_status exception_class hashed_api_key api_key_alias team team_alias "
@@ -342,11 +344,14 @@ METRICS: tuple[MetricSpec, ...] = (
                "litellm_deployment_cooled_down", (*DEPLOYMENT_STATE, "exception_status"),
                "+1 per router cooldown event", "deployment"),
     MetricSpec("litellm.deployment.requests", C, _REQ, "LLM API calls per deployment, success and failure.",
-               "litellm_deployment_total_requests", DEPLOYMENT_REQUESTS, "+1 per call", "deployment"),
+               "litellm_deployment_total_requests", DEPLOYMENT_REQUESTS, "+1 per call", "deployment",
+               label_attributes=_DEPLOYMENT_REQUESTED),
     MetricSpec("litellm.deployment.successes", C, _REQ, "Successful LLM API calls per deployment.",
-               "litellm_deployment_success_responses", DEPLOYMENT_REQUESTS, "+1 per success", "deployment"),
+               "litellm_deployment_success_responses", DEPLOYMENT_REQUESTS, "+1 per success", "deployment",
+               label_attributes=_DEPLOYMENT_REQUESTED),
     MetricSpec("litellm.deployment.failures", C, _REQ, "Failed LLM API calls per deployment.",
-               "litellm_deployment_failure_responses", DEPLOYMENT_FAILURES, "+1 per failure", "deployment"),
+               "litellm_deployment_failure_responses", DEPLOYMENT_FAILURES, "+1 per failure", "deployment",
+               label_attributes=_DEPLOYMENT_REQUESTED),
     MetricSpec("litellm.fallback.successes", C, _REQ, "Fallbacks from a model group that succeeded.",
                "litellm_deployment_successful_fallbacks", FALLBACK, "+1 per successful fallback event",
                "deployment"),

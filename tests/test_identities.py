@@ -47,7 +47,14 @@ BAD_KEY = "sk-not-a-key-000000000000000"
 # Gauges whose value is "now minus something": compared for presence only.
 TIME_DEPENDENT = ("_budget_remaining_hours_metric", "_last_run_timestamp")
 # Reasoned differences (docs/compatibility.md); each must still differ, or go.
-KNOWN_DIFFERENCES: dict[str, str] = {}
+_NO_PLACEHOLDER = (
+    "LiteLLM writes sys.maxsize for every key and model, even where its limiter reported "
+    "the remaining value; ours writes the real remaining value and nothing without a limit"
+)
+KNOWN_DIFFERENCES: dict[str, str] = {
+    "litellm_remaining_api_key_requests_for_model": _NO_PLACEHOLDER,
+    "litellm_remaining_api_key_tokens_for_model": _NO_PLACEHOLDER,
+}
 
 
 def config_for(callbacks: str, api_base: str) -> Callable[[str], str]:

@@ -77,8 +77,8 @@ def test_custom_metadata_and_tag_labels(setup: Any) -> None:
     )
     handle.callback.record_success(success_kwargs(metadata={"tenant": 42}, tags=["dev"]))
     found = samples(handle.metrics_url)
-    # LiteLLM names the wildcard tag "tag_exp__"; the OTel exporter folds "__" to "_".
-    tagged = {"metadata_tenant": "acme", "tag_prod": "true", "tag_exp_": "true"}
+    # LiteLLM names the wildcard tag "tag_exp__"; the direct writer keeps that name.
+    tagged = {"metadata_tenant": "acme", "tag_prod": "true", "tag_exp__": "true"}
     assert value(found, "litellm_requests_metric_total", **tagged) == 1
     # Non-string metadata is not a label value (as in LiteLLM); tags that do not match are "false".
     untagged = [

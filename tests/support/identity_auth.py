@@ -31,7 +31,10 @@ def _identities() -> dict[str, dict[str, Any]]:
         ALPHA_KEY: {
             "key_alias": "key-alpha", "max_budget": 10.0, "spend": 1.5,
             "budget_reset_at": _in(2), "rpm_limit": 1000, "tpm_limit": 1_000_000,
-            "rpm_limit_per_model": {"gpt-mock": 400}, "tpm_limit_per_model": {"gpt-mock": 400_000},
+            # Where database auth keeps a key's per-model limits (LiteLLM's limiter reads them
+            # there; UserAPIKeyAuth.rpm_limit_per_model is read by nothing).
+            "metadata": {"model_rpm_limit": {"gpt-mock": 400},
+                         "model_tpm_limit": {"gpt-mock": 400_000}},
             "team_id": "team-one", "team_alias": "Team One", "team_max_budget": 100.0,
             "team_spend": 40.0, "team_rpm_limit": 5000, "team_tpm_limit": 5_000_000,
             "team_budget": (_in(1), 100.0),
