@@ -215,7 +215,12 @@ def test_bridged_families_keep_their_names_through_otlp_and_the_collector(
                 deadline = time.monotonic() + 20
                 while time.monotonic() < deadline:
                     found = parse(collector.scrape())
-                    if value(found, "litellm_bridge_probe_in_flight"):
+                    # A new counter series is first exported at zero (so increase() counts
+                    # it): wait for its real value, as a scraper sees it a few exports on.
+                    rejected_now = value(
+                        found, "litellm_bridge_probe_rejected_total", reason="queue_full"
+                    )
+                    if rejected_now == 2 and value(found, "litellm_bridge_probe_seconds_count"):
                         break
                     time.sleep(0.5)
             finally:
