@@ -148,11 +148,11 @@ def _validate(settings: Settings) -> None:
 
 
 def _check_custom_labels(metadata_labels: Sequence[str], tags: Sequence[str]) -> None:
-    from otel_litellm import payload
+    # Here, not at scrape time: two names that sanitize alike would make Prometheus
+    # reject every scrape of the target.
+    from otel_litellm.payload import check_custom_labels
 
-    check = getattr(payload, "check_custom_labels", None)
-    if check is not None:
-        check(metadata_labels, tags)
+    check_custom_labels(metadata_labels, tags)
 
 
 # -- the environment -------------------------------------------------------------

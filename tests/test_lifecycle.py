@@ -240,3 +240,19 @@ def test_settings_read_each_documented_variable(monkeypatch: pytest.MonkeyPatch)
     assert (settings.handover, settings.handover_interval) == ("off", 0.5)
     assert settings.prometheus_multiproc_dir == "/tmp/litellm-multiproc"
     assert settings.proxy_database_url == "postgresql://litellm@127.0.0.1/litellm"
+
+
+def test_colliding_custom_labels_are_refused_when_settings_are_built(
+    clean: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(ValueError, match="env: prod"):
+        otel_litellm.instrument(custom_tags=["env:prod", "env: prod"])
+    # The same in LiteLLM's own settings (a proxy config): logged, dropped, never raised.
+    litellm.custom_prometheus_tags = ["本番", "開発"]
+    try:
+        with caplog.at_level(logging.ERROR, logger="otel_litellm"):
+            handle = otel_litellm.instrument(prometheus_port=0)
+    finally:
+        litellm.custom_prometheus_tags = []
+    assert handle.settings.custom_tags == ()
+    assert "本番" in caplog.text
