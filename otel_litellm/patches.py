@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from otel_litellm.effects import Wrap
-from otel_litellm.services import service_value
+from otel_litellm.services import ServiceRecorder, service_value
 
 if TYPE_CHECKING:
     from otel_litellm.setup import Instrumentation
@@ -74,48 +74,46 @@ class Wrappers:
         return result
 
     def service_success(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        try:
-            recorder = self._services()
-            if recorder is not None:
-                called = _arguments(wrapped, args, kwargs)
-                recorder.success(
-                    service_value(called.get("service")),
-                    called.get("duration"),
-                    called.get("event_metadata"),
-                )
-        except Exception as error:
-            _report("service event", error)
-        return wrapped(*args, **kwargs)
+        return self._service_event(wrapped, args, kwargs, _service_success)
 
     def service_failure(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        return self._service_event(wrapped, args, kwargs, _service_failure)
+
+    def breaker(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        return self._service_event(wrapped, args, kwargs, _breaker)
+
+    def _service_event(
+        self,
+        wrapped: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        record: Callable[[ServiceRecorder, Mapping[str, Any]], None],
+    ) -> Any:
+        """Record a ServiceLogging event while service families are on, then run it."""
         try:
-            recorder = self._services()
-            if recorder is not None:
-                called = _arguments(wrapped, args, kwargs)
-                recorder.failure(
-                    service_value(called.get("service")),
-                    called.get("error"),
-                    called.get("call_type"),
-                )
+            active = self.current()
+            recorder = active.services if active is not None else None
+            if recorder is not None and recorder.active():
+                record(recorder, _arguments(wrapped, args, kwargs))
         except Exception as error:
             _report("service event", error)
         return wrapped(*args, **kwargs)
 
-    def breaker(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        try:
-            recorder = self._services()
-            record = getattr(recorder, "breaker", None)
-            if record is not None:
-                called = _arguments(wrapped, args, kwargs)
-                record(called.get("transitions_to"), called.get("failure_class"))
-        except Exception as error:
-            _report("circuit breaker event", error)
-        return wrapped(*args, **kwargs)
 
-    def _services(self) -> Any:
-        active = self.current()
-        recorder = active.services if active is not None else None
-        return recorder if recorder is not None and recorder.active() else None
+def _service_success(recorder: ServiceRecorder, called: Mapping[str, Any]) -> None:
+    recorder.success(
+        service_value(called.get("service")), called.get("duration"), called.get("event_metadata")
+    )
+
+
+def _service_failure(recorder: ServiceRecorder, called: Mapping[str, Any]) -> None:
+    recorder.failure(
+        service_value(called.get("service")), called.get("error"), called.get("call_type")
+    )
+
+
+def _breaker(recorder: ServiceRecorder, called: Mapping[str, Any]) -> None:
+    recorder.breaker(called.get("transitions_to"), called.get("failure_class"))
 
 
 def _litellm_prometheus_registered() -> bool:

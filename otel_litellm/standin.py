@@ -199,45 +199,24 @@ class PrometheusStandIn:
 
     # LiteLLM's router reports a cooldown by calling these two on the logger its
     # get_prometheus_logger_from_callbacks() finds; it passes the deployment's labels.
-    def set_deployment_complete_outage(
-        self,
-        litellm_model_name: Any = None,
-        model_id: Any = None,
-        api_base: Any = None,
-        api_provider: Any = None,
-        **_: Any,
-    ) -> None:
-        labels = self._labels(
-            litellm_model_name=litellm_model_name,
-            model_id=model_id,
-            api_base=api_base,
-            api_provider=api_provider,
-        )
+    def set_deployment_complete_outage(self, **labels: Any) -> None:
+        attributes = self._deployment(labels)
         self._safely(
             "deployment outage",
-            lambda: self.instruments.set("litellm.deployment.state", COMPLETE_OUTAGE, labels),
+            lambda: self.instruments.set("litellm.deployment.state", COMPLETE_OUTAGE, attributes),
         )
 
-    def increment_deployment_cooled_down(
-        self,
-        litellm_model_name: Any = None,
-        model_id: Any = None,
-        api_base: Any = None,
-        api_provider: Any = None,
-        exception_status: Any = None,
-        **_: Any,
-    ) -> None:
-        labels = self._labels(
-            litellm_model_name=litellm_model_name,
-            model_id=model_id,
-            api_base=api_base,
-            api_provider=api_provider,
-            exception_status=exception_status,
-        )
+    def increment_deployment_cooled_down(self, **labels: Any) -> None:
+        attributes = self._deployment(labels, "exception_status")
         self._safely(
             "cooldown",
-            lambda: self.instruments.record("litellm.deployment.cooldowns", 1, labels),
+            lambda: self.instruments.record("litellm.deployment.cooldowns", 1, attributes),
         )
+
+    def _deployment(self, given: dict[str, Any], *extra: str) -> dict[str, str]:
+        """The deployment labels LiteLLM passes by keyword, and nothing else it may add."""
+        names = ("litellm_model_name", "model_id", "api_base", "api_provider", *extra)
+        return self._labels(**{name: given.get(name) for name in names})
 
     def increment_callback_logging_failure(self, callback_name: Any) -> None:
         self._safely(
