@@ -23,7 +23,8 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type:
 from opentelemetry.metrics import MeterProvider as ApiMeterProvider
 from opentelemetry.sdk.metrics import MeterProvider
 
-from otel_litellm import patches
+from otel_litellm import handover, patches
+from otel_litellm.callback import MetricsCallback
 from otel_litellm.config import Settings, litellm_view, load_settings
 from otel_litellm.effects import AtExit, Effect, ListEntry, Route, SigtermHook
 from otel_litellm.setup import SHUTDOWN_TIMEOUT_MS, Instrumentation, build
@@ -81,7 +82,7 @@ class LiteLLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         register = kwargs.pop("register", True)
         settings = kwargs.pop("settings", None) or load_settings(**kwargs)
         with cls._lock:
-            built = build(settings, provider)
+            built = _build(settings, provider)
             cls._current = built
             cls._given_provider = provider
             cls._overrides = dict(kwargs)
@@ -151,7 +152,7 @@ class LiteLLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         cls = type(self)
         old = cls._current
         assert old is not None
-        cls._current = build(settings, meter_provider, old.callback)
+        cls._current = _build(settings, meter_provider, old.callback)
         cls._given_provider = meter_provider
         cls._litellm_seen = litellm_view()
         old.close()
@@ -211,10 +212,21 @@ class LiteLLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             return
         try:
             _abandon(inherited)
-            cls._current = build(inherited.settings, None, inherited.callback)
+            cls._current = _build(inherited.settings, None, inherited.callback)
         except Exception:
             _log.exception("otel_litellm: re-instrumenting forked worker %d failed", os.getpid())
             self.uninstrument()
+
+
+def _build(
+    settings: Settings,
+    meter_provider: ApiMeterProvider | None,
+    callback: MetricsCallback | None = None,
+) -> Instrumentation:
+    """A set-up for this process: built, then handed over to its sibling workers, if any."""
+    built = build(settings, meter_provider, callback)
+    handover.start_for_process(built)
+    return built
 
 
 def _apply(effect: Effect) -> bool:

@@ -19,7 +19,7 @@ from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.semconv.schemas import Schemas
 
-from otel_litellm import aliases, bridge, handover
+from otel_litellm import aliases, bridge
 from otel_litellm.callback import MetricsCallback
 from otel_litellm.config import Settings, load_settings
 from otel_litellm.db.spec import DB_METRICS
@@ -108,16 +108,6 @@ class Instrumentation:
     @property
     def auth(self) -> EndpointAuth:
         return endpoint_auth(self.settings)
-
-    def shutdown(self) -> None:
-        """Uninstrument, when this is the running set-up; else just close it."""
-        from otel_litellm.instrumentor import LiteLLMInstrumentor
-
-        owner = LiteLLMInstrumentor()
-        if owner.current is self:
-            owner.uninstrument()
-        else:
-            self.close()
 
     def on_sigterm(self) -> None:
         """The server is stopping this worker: hand counts over and flush pushes now."""
@@ -210,7 +200,6 @@ def build(
         counts = _entity_counts(counts_from, instruments)
         if counts is not None:
             active.extras.append(counts)
-    handover.start_for_process(active)
     return active
 
 
