@@ -18,6 +18,7 @@ from pathlib import Path
 from otel_litellm.mock_upstream import MockUpstream
 from tests.support.scrape import fetch
 
+REPO = Path(__file__).resolve().parents[2]
 MASTER_KEY = "sk-master-test-0123456789abcdef"
 
 
@@ -114,6 +115,9 @@ def started_proxy(
             **os.environ,
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             "LITELLM_MASTER_KEY": MASTER_KEY,
+            # This checkout's otel_litellm and test helpers (a config's custom_auth may
+            # name tests.support.*), whatever is installed and wherever the proxy runs.
+            "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH")))),
             **(extra_env or {}),
         }
         log_path = Path(workdir, "proxy.log")
