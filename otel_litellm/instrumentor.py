@@ -27,7 +27,7 @@ from otel_litellm import handover, patches
 from otel_litellm.callback import MetricsCallback
 from otel_litellm.config import Settings, litellm_view, load_settings
 from otel_litellm.effects import AtExit, Effect, ListEntry, Route, SigtermHook
-from otel_litellm.setup import SHUTDOWN_TIMEOUT_MS, Instrumentation, build
+from otel_litellm.setup import Instrumentation, build
 
 _log = logging.getLogger("otel_litellm")
 
@@ -317,4 +317,4 @@ def active() -> Instrumentation | None:
     return LiteLLMInstrumentor().current
 
 
-__all__ = ["SHUTDOWN_TIMEOUT_MS", "LiteLLMInstrumentor", "Settings", "active", "instrument"]
+__all__ = ["LiteLLMInstrumentor", "active", "instrument", "uninstrument"]

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from otel_litellm.mock_upstream import MockUpstream
-from tests.support.proxy import free_port
+from tests.support.proxy import answers, free_port, post, serving
 from tests.support.scrape import fetch, parse, value
 
 pytestmark = [pytest.mark.proxy, pytest.mark.slow]
@@ -62,40 +62,15 @@ def readme_proxy(workdir: Path, config: str, upstream: MockUpstream) -> Iterator
             stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    fetch(base + "/health/liveliness")
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise AssertionError(log_path.read_text()[-3000:]) from None
-                    time.sleep(0.5)
+        with serving(process, log_path, lambda: answers(base), timeout=120):
             yield base, exports["LITELLM_MASTER_KEY"]
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
     # The cost-map variable in README is what keeps start-up from retrying a download.
     assert "cost map fetch" not in log_path.read_text()
 
 
 def chat(base: str, key: str) -> None:
-    import json
-    import urllib.request
-
-    request = urllib.request.Request(
-        base + "/chat/completions",
-        data=json.dumps(
-            {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
-        ).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        assert response.status == 200
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+    assert post(base, body, key) == 200
 
 
 def scrape_until_counted(url: str, headers: dict[str, str] | None = None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import socket
@@ -134,25 +135,41 @@ def started_proxy(
             cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90 + 90 * num_workers
-            while not _ready(base, log_path, num_workers, since):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(log_path.read_text()[-3000:])
-                time.sleep(0.5)
+        ready = functools.partial(_ready, base, log_path, num_workers, since)
+        with serving(process, log_path, ready, timeout=90 + 90 * num_workers):
             yield Proxy(base, process, log_path)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
-def _ready(base: str, log: Path, num_workers: int, since: int) -> bool:
+@contextlib.contextmanager
+def serving(
+    process: subprocess.Popen[bytes], log: Path, ready: Callable[[], bool], timeout: float
+) -> Iterator[None]:
+    """Wait until ``ready()`` (the log's tail if it exits or times out); stop it after."""
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(log.read_text()[-3000:])
+            time.sleep(0.5)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def answers(base: str) -> bool:
     try:
         fetch(base + "/health/liveliness")
     except OSError:
+        return False
+    return True
+
+
+def _ready(base: str, log: Path, num_workers: int, since: int) -> bool:
+    if not answers(base):
         return False
     with open(log, "rb") as text:
         text.seek(since)
