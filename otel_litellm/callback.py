@@ -44,17 +44,6 @@ from otel_litellm.spec import HEALTHY, PARTIAL_OUTAGE, TOKEN_USAGE
 _log = logging.getLogger("otel_litellm")
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-_TOKEN_DETAILS = (
-    ("litellm.usage.input_cached_tokens", "prompt_tokens_details", ("cached_tokens",)),
-    (
-        "litellm.usage.input_cache_creation_tokens",
-        "prompt_tokens_details",
-        ("cache_write_tokens", "cache_creation_tokens"),
-    ),
-    ("litellm.usage.input_audio_tokens", "prompt_tokens_details", ("audio_tokens",)),
-    ("litellm.usage.output_reasoning_tokens", "completion_tokens_details", ("reasoning_tokens",)),
-    ("litellm.usage.output_audio_tokens", "completion_tokens_details", ("audio_tokens",)),
-)
 # The budget state LiteLLM's auth attaches to each request's metadata, per entity:
 # spend key, max budget keys (first present wins), reset key, identity, and the
 # (max, remaining, remaining hours) gauges.
@@ -358,25 +347,9 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
     # -- pieces of a success: each maps fields of the event to instruments -----
 
     def _record_token_details(self, event: Success) -> None:
-        base, usage = event.base, event.usage
-        if usage:
-            for name, section, fields in _TOKEN_DETAILS:
-                details = mapping(usage.get(section))
-                value = next((details[f] for f in fields if details.get(f) is not None), None)
-                self._add_positive(name, value, base)
-            self._add_positive("litellm.usage.video_duration", usage.get("duration_seconds"), base)
-            self._add_positive(
-                "litellm.usage.images_generated", usage.get("output_image_count"), base
-            )
-            prompt = mapping(usage.get("prompt_tokens_details"))
-            read = usage.get("cache_read_input_tokens") or prompt.get("cached_tokens")
-            created = (
-                usage.get("cache_creation_input_tokens")
-                or prompt.get("cache_write_tokens")
-                or prompt.get("cache_creation_tokens")
-            )
-            self._add_positive("litellm.provider_cache.read_input_tokens", read, base)
-            self._add_positive("litellm.provider_cache.creation_input_tokens", created, base)
+        base = event.base
+        for name, amount in event.usage_amounts:
+            self.instruments.record(name, amount, base)
         if self.instruments.enabled(TOKEN_USAGE.name):
             for kind, value in (
                 ("input", event.prompt_tokens),
@@ -399,11 +372,12 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
 
     def _record_deployment_success(self, event: Success) -> None:
         inst, deployment = self.instruments, event.deployment
-        limits = _pick(deployment, _DEPLOYMENT_KEYS)
-        if event.tpm is not None:
-            inst.set("litellm.deployment.tpm_limit", event.tpm, limits)
-        if event.rpm is not None:
-            inst.set("litellm.deployment.rpm_limit", event.rpm, limits)
+        if event.tpm is not None or event.rpm is not None:
+            limits = _pick(deployment, _DEPLOYMENT_KEYS)
+            if event.tpm is not None:
+                inst.set("litellm.deployment.tpm_limit", event.tpm, limits)
+            if event.rpm is not None:
+                inst.set("litellm.deployment.rpm_limit", event.rpm, limits)
         for name, field in _REMAINING_HEADERS:
             value = self._header(name, event.headers.get(field))
             if value is not None:
@@ -458,6 +432,8 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         base, meta = event.base, event.metadata
         cost = number(event.cost) or 0.0
         for spend_key, max_keys, reset_key, identity, gauges in _BUDGETS:
+            if reset_key not in meta and not any(k in meta for k in max_keys):
+                continue  # no budget and no reset time: nothing to show (most keys)
             labels = _pick(base, identity)
             if identity[0] not in labels:
                 continue
@@ -531,6 +507,8 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
                 if remaining is not None:
                     inst.set(gauge, remaining, key_model)
         for limit_header, left_header, allowed, used, kind, identity in _V3_LIMITS:
+            if limit_header not in headers:  # LiteLLM's v3 limiter is off, or not this scope
+                continue
             limit = self._header(allowed, headers.get(limit_header))
             left = self._header(used, headers.get(left_header))
             if limit is None or left is None:
@@ -583,6 +561,8 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         return amount
 
     def _add_positive(self, name: str, value: object, attributes: Mapping[str, str]) -> None:
+        if value is None:  # most usage details, on most requests
+            return
         amount = number(value)
         if amount is not None and amount > 0:
             self.instruments.record(name, amount, attributes)

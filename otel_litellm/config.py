@@ -322,9 +322,7 @@ def _from_litellm(chosen: Mapping[str, Any]) -> dict[str, Any]:
 # -- the one constructor ---------------------------------------------------------
 
 
-def load_settings(
-    *, environ: Mapping[str, str] | None = None, **overrides: Any
-) -> Settings:
+def load_settings(*, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Settings from ``overrides`` (None means "not given"), the environment and LiteLLM.
 
     Raises ``TypeError`` for an unknown keyword and ``ValueError`` for an invalid value.

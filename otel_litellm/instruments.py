@@ -4,26 +4,36 @@ Counters are the bulk of a request's recordings (a success touches about a dozen
 The SDK's synchronous ``Counter.add`` costs ~15 µs with LiteLLM's label sets, so
 counter families are summed here, per family and attribute set, and reported
 through an ``ObservableCounter`` (cumulative, as the SDK expects of observable
-counters) at collection time.  Histograms stay synchronous SDK instruments.
-Each family is recorded with exactly the attributes its views keep, so a view
-never merges two observed series.
+counters) at collection time.  Histograms are aggregated here too when otel_litellm owns
+the ``MeterProvider`` (:mod:`otel_litellm.histograms`), and are synchronous SDK
+instruments on a user's provider.  Each family is recorded with exactly the
+attributes its views keep, so a view never merges two observed series.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
-from otel_litellm.naming import OVERFLOW_ATTRIBUTE, Naming, recorded_attributes
+from otel_litellm.histograms import HistogramSums, LocalHistograms
+from otel_litellm.naming import (
+    OVERFLOW_ATTRIBUTE,
+    Naming,
+    Stream,
+    recorded_attributes,
+    streams,
+)
 from otel_litellm.spec import BY_NAME, TOKEN_USAGE, Kind, MetricSpec
 from otel_litellm.store import GaugeStore
 
 _log = logging.getLogger("otel_litellm")
 
 Attributes = Mapping[str, str]
+Recorder = Callable[[float, Attributes], None]
 _Key = tuple[str | None, ...]
 _OVERFLOW: _Key = (OVERFLOW_ATTRIBUTE,)
 
@@ -80,14 +90,21 @@ class Instruments:
         include_labels: Mapping[str, Sequence[str]] | None = None,
         custom_labels: Sequence[str] = (),
         max_series: int = 10_000,
+        local_histograms: LocalHistograms | None = None,
     ) -> None:
         self.store = store
+        #: Where histograms are aggregated, if here (None: SDK histograms).
+        self.local_histograms = local_histograms
+        self._streams_of: Callable[[MetricSpec], list[Stream]] = functools.partial(
+            streams, naming=naming, include_labels=include_labels, custom_labels=custom_labels
+        )
         specs = tuple(specs)
         self._known = frozenset(BY_NAME) | {spec.name for spec in specs}
         self._reported: set[str] = set()
         self.counters: dict[str, CounterSums] = {}
-        self._exported: dict[str, str] = {}  # counter family -> the name users query
-        self._histograms: dict[str, tuple[Callable[..., None], tuple[str, ...]]] = {}
+        self._exported: dict[str, str] = {}  # family -> the name users query
+        self._recorders: dict[str, Recorder] = {}  # counter and histogram families
+        self.histograms: dict[str, HistogramSums] = {}
         self._gauges: dict[str, tuple[str, ...]] = {}
         self._instruments: list[object] = []
         for spec in (*specs, TOKEN_USAGE) if naming.semconv else specs:
@@ -121,20 +138,30 @@ class Instruments:
         ]
 
     def _create(self, meter: Meter, spec: MetricSpec, keys: tuple[str, ...], limit: int) -> None:
+        self._exported[spec.name] = spec.litellm_name or spec.name
         if spec.kind is Kind.COUNTER:
             sums = self.counters[spec.name] = CounterSums(keys, limit)
-            self._exported[spec.name] = spec.litellm_name or spec.name
+            self._recorders[spec.name] = sums.add
             self._instruments.append(
                 meter.create_observable_counter(
                     spec.name, callbacks=[sums.observe], unit=spec.unit,
                     description=spec.description,
                 )
             )  # fmt: skip
+        elif spec.kind is Kind.HISTOGRAM and self.local_histograms is not None:
+            if self.local_histograms.views:
+                chosen = self._streams_of(spec)
+            else:  # no Views: one stream under the instrument's own name, as the SDK makes
+                chosen = [Stream(spec.name, spec.description, frozenset(keys), None)]
+            local = HistogramSums(spec.name, spec.unit, keys, chosen, limit)
+            self.histograms[spec.name] = local
+            self.local_histograms.families.append(local)
+            self._recorders[spec.name] = local.record
         elif spec.kind is Kind.HISTOGRAM:
             histogram = meter.create_histogram(
                 spec.name, unit=spec.unit, description=spec.description
             )
-            self._histograms[spec.name] = (histogram.record, keys)
+            self._recorders[spec.name] = _only(keys, histogram.record)
             self._instruments.append(histogram)
         else:
             gauge = meter.create_observable_gauge(
@@ -144,14 +171,13 @@ class Instruments:
                 description=spec.description,
             )
             self._gauges[spec.name] = keys
-            self._exported[spec.name] = spec.litellm_name or spec.name
             self._instruments.append(gauge)
             if not spec.labels:
                 # prometheus_client shows an unlabelled gauge at 0 from start-up; so do we.
                 self.store.set(spec.name, 0.0, {})
 
     def enabled(self, name: str) -> bool:
-        if name in self.counters or name in self._histograms or name in self._gauges:
+        if name in self._recorders or name in self._gauges:
             return True
         if name not in self._known:
             self._unknown(name)
@@ -165,15 +191,9 @@ class Instruments:
             _log.warning("otel_litellm: %r is no family of the metric table; not recorded", name)
 
     def record(self, name: str, value: float, attributes: Attributes) -> None:
-        sums = self.counters.get(name)
-        if sums is not None:
-            sums.add(value, attributes)
-            return
-        histogram = self._histograms.get(name)
-        if histogram is not None:
-            record, keys = histogram
-            # Only the family's own attributes: the SDK validates every key it is given.
-            record(value, {k: attributes[k] for k in keys if k in attributes})
+        recorder = self._recorders.get(name)
+        if recorder is not None:
+            recorder(value, attributes)
         elif name not in self._known:
             self._unknown(name)
 
@@ -199,9 +219,10 @@ class Instruments:
         self.set("litellm.teams", teams, {})
 
     def _observe_overflow(self, options: CallbackOptions) -> Iterator[Observation]:
-        for name, sums in self.counters.items():
-            if sums.overflowed:
-                yield Observation(sums.overflowed, {"metric": self._exported[name]})
+        families: dict[str, CounterSums | HistogramSums] = {**self.counters, **self.histograms}
+        for name, family in families.items():
+            if family.overflowed:
+                yield Observation(family.overflowed, {"metric": self._exported[name]})
 
     def _observe_evicted(self, options: CallbackOptions) -> Iterator[Observation]:
         for name, evicted in self.store.evicted_by_name().items():
@@ -210,4 +231,16 @@ class Instruments:
     @property
     def overflowed(self) -> int:
         """Recordings sent to a family's overflow series because it was full."""
-        return sum(sums.overflowed for sums in self.counters.values())
+        families: list[CounterSums | HistogramSums] = [*self.counters.values()]
+        families += self.histograms.values()
+        return sum(family.overflowed for family in families)
+
+
+def _only(keys: tuple[str, ...], record: Callable[..., None]) -> Recorder:
+    """An SDK histogram's record, given only the family's own attributes (the SDK
+    validates every key it is given)."""
+
+    def record_own(value: float, attributes: Attributes) -> None:
+        record(value, {k: attributes[k] for k in keys if k in attributes})
+
+    return record_own

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from opentelemetry.metrics import Instrument
 from opentelemetry.sdk.metrics import Histogram, ObservableCounter, ObservableGauge
@@ -87,6 +87,43 @@ def recorded_attributes(
     return tuple(dict.fromkeys(keys))
 
 
+@dataclass(frozen=True)
+class Stream:
+    """What one View makes of an instrument: the exported name, the attributes kept and
+    the buckets (None: the SDK's default aggregation)."""
+
+    name: str
+    description: str
+    attribute_keys: frozenset[str]
+    buckets: tuple[float, ...] | None
+
+
+def streams(
+    spec: MetricSpec,
+    naming: Naming = Naming.LITELLM,
+    *,
+    include_labels: Mapping[str, Sequence[str]] | None = None,
+    custom_labels: Sequence[str] = (),
+) -> list[Stream]:
+    """The streams ``spec`` is exported as in the chosen naming (two for ``both``).
+
+    ``include_labels`` narrows a family in every naming, so what is recorded and what
+    each stream keeps agree (see :func:`recorded_attributes`).  With no stream of its
+    naming, an instrument is exported under its own name with every recorded attribute.
+    """
+    chosen: list[Stream] = []
+    if naming.litellm and spec.litellm_name:
+        keys = frozenset(
+            attribute for _, attribute in exported_labels(spec, include_labels, custom_labels)
+        )
+        chosen.append(Stream(spec.litellm_name, spec.description, keys, spec.buckets))
+    if naming.semconv or not chosen:
+        keys = frozenset(recorded_attributes(spec, naming, include_labels, custom_labels))
+        buckets = spec.semconv_buckets or spec.buckets if naming.semconv else None
+        chosen.append(Stream(spec.name, spec.description, keys, buckets))
+    return chosen
+
+
 def build_views(
     specs: Iterable[MetricSpec],
     naming: Naming = Naming.LITELLM,
@@ -95,40 +132,23 @@ def build_views(
     custom_labels: Sequence[str] = (),
     cardinality_limit: int | None = None,
 ) -> list[View]:
-    """The Views for ``specs`` in the chosen naming (two per instrument for ``both``).
-
-    ``include_labels`` narrows a family in every naming, so what is recorded and what
-    each view keeps agree (see :func:`recorded_attributes`).
-    """
+    """The Views for ``specs`` in the chosen naming: one per stream (see :func:`streams`)."""
     views: list[View] = []
     for spec in specs:
-        instrument_type = _INSTRUMENT_TYPES[spec.kind]
-        if naming.litellm and spec.litellm_name:
-            keys = {
-                attribute for _, attribute in exported_labels(spec, include_labels, custom_labels)
-            }
+        if not (naming.semconv or spec.litellm_name):
+            continue  # no View: the SDK's default stream, as streams() describes it
+        for stream in streams(
+            spec, naming, include_labels=include_labels, custom_labels=custom_labels
+        ):
             views.append(
                 View(
-                    instrument_type=instrument_type,
+                    instrument_type=_INSTRUMENT_TYPES[spec.kind],
                     instrument_name=spec.name,
                     meter_name=METER_NAME,
-                    name=spec.litellm_name,
-                    description=spec.description,
-                    attribute_keys=keys,
-                    aggregation=_buckets(spec.buckets),
-                    aggregation_cardinality_limit=cardinality_limit,
-                )
-            )
-        if naming.semconv:
-            views.append(
-                View(
-                    instrument_type=instrument_type,
-                    instrument_name=spec.name,
-                    meter_name=METER_NAME,
-                    attribute_keys=set(
-                        recorded_attributes(spec, naming, include_labels, custom_labels)
-                    ),
-                    aggregation=_buckets(spec.semconv_buckets or spec.buckets),
+                    name=stream.name,
+                    description=stream.description,
+                    attribute_keys=set(stream.attribute_keys),
+                    aggregation=_buckets(stream.buckets),
                     aggregation_cardinality_limit=cardinality_limit,
                 )
             )

@@ -145,14 +145,10 @@ PATCHES: tuple[Patch, ...] = (
     ),
     Patch("litellm.proxy.utils", "ProxyLogging._emit_guardrail_metrics", "guardrail"),
     Patch(
-        "litellm._service_logger",
-        "ServiceLogging.async_service_success_hook",
-        "service_success"
+        "litellm._service_logger", "ServiceLogging.async_service_success_hook", "service_success"
     ),
     Patch(
-        "litellm._service_logger",
-        "ServiceLogging.async_service_failure_hook",
-        "service_failure"
+        "litellm._service_logger", "ServiceLogging.async_service_failure_hook", "service_failure"
     ),
     # LiteLLM 1.108+: the redis circuit breaker reports through this hook.
     Patch("litellm._service_logger", "ServiceLogging.redis_breaker_hook", "breaker"),

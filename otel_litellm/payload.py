@@ -12,10 +12,9 @@ import math
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from otel_litellm import attributes as attr
 
@@ -77,6 +76,10 @@ def text(value: object) -> str | None:
 
 def number(value: object) -> float | None:
     """A finite float, or None for anything else (bools, NaN, inf, strings, 10**400)."""
+    if type(value) is float:  # the common cases first: this runs ~30 times a request
+        return value if math.isfinite(value) else None
+    if value is None:
+        return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     try:
@@ -224,9 +227,11 @@ _IDENTITY_FIELDS = (
 _ATTRIBUTE_SETS = 4096  # cleaned attribute sets kept for reuse
 
 
-@dataclass(frozen=True, slots=True)
-class Success:
+class Success(NamedTuple):
     """One LiteLLM success event, read once: every field the success families need.
+
+    A named tuple, not a frozen dataclass: as immutable, and built in a quarter of the
+    time (a frozen dataclass sets each of its fields through ``object.__setattr__``).
 
     Attribute sets are built once per request and shared by every family (each
     family keeps only its own keys).  Numbers the families count are kept as sent
@@ -241,7 +246,7 @@ class Success:
     total_tokens: object
     prompt_tokens: object
     completion_tokens: object
-    usage: Mapping[str, Any]  # the provider's usage object (token details, media)
+    usage_amounts: tuple[tuple[str, float], ...]  # (family, positive amount) of the usage
     metadata: Mapping[str, Any]  # litellm_params.metadata: budgets, limits, queue time
     headers: Mapping[str, Any]  # the provider's rate-limit headers
     model_group: str | None
@@ -337,7 +342,7 @@ class PayloadReader:
             total_tokens=slp.get("total_tokens"),
             prompt_tokens=slp.get("prompt_tokens"),
             completion_tokens=slp.get("completion_tokens"),
-            usage=mapping(slp_meta.get("usage_object")),
+            usage_amounts=usage_amounts(mapping(slp_meta.get("usage_object"))),
             metadata=meta,
             headers=mapping(hidden.get("additional_headers")),
             model_group=text(slp.get("model_group")),
@@ -545,8 +550,50 @@ def service_tier(slp: Mapping[str, Any]) -> str | None:
     return requested if requested in _SERVICE_TIERS else None
 
 
+# Usage details counted when positive: family, then where in LiteLLM's usage object
+# (section, field), the first positive one counting.  "" is the usage object itself.
+_USAGE_AMOUNTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("litellm.usage.input_cached_tokens", (("prompt", "cached_tokens"),)),
+    ("litellm.usage.input_cache_creation_tokens",
+     (("prompt", "cache_write_tokens"), ("prompt", "cache_creation_tokens"))),
+    ("litellm.usage.input_audio_tokens", (("prompt", "audio_tokens"),)),
+    ("litellm.usage.output_reasoning_tokens", (("completion", "reasoning_tokens"),)),
+    ("litellm.usage.output_audio_tokens", (("completion", "audio_tokens"),)),
+    ("litellm.usage.video_duration", (("", "duration_seconds"),)),
+    ("litellm.usage.images_generated", (("", "output_image_count"),)),
+    ("litellm.provider_cache.read_input_tokens",
+     (("", "cache_read_input_tokens"), ("prompt", "cached_tokens"))),
+    ("litellm.provider_cache.creation_input_tokens",
+     (("", "cache_creation_input_tokens"), ("prompt", "cache_write_tokens"),
+      ("prompt", "cache_creation_tokens"))),
+)  # fmt: skip
+
+
+def usage_amounts(usage: Mapping[str, Any]) -> tuple[tuple[str, float], ...]:
+    """(family, amount) for each usage detail ``usage`` holds a positive number for."""
+    if not usage:
+        return ()
+    sections = {
+        "": usage,
+        "prompt": mapping(usage.get("prompt_tokens_details")),
+        "completion": mapping(usage.get("completion_tokens_details")),
+    }
+    found = []
+    for family, places in _USAGE_AMOUNTS:
+        for section, field in places:
+            value = sections[section].get(field)
+            if value is not None:
+                amount = number(value)
+                if amount is not None and amount > 0:
+                    found.append((family, amount))
+                    break
+    return tuple(found)
+
+
 def _additive_guardrail_seconds(information: object) -> float:
     """Seconds of pre- and post-call guardrails (the ones that add to a request's latency)."""
+    if information is None:
+        return 0.0
     entries = information if isinstance(information, list) else [information]
     total = 0.0
     for entry in entries:

@@ -17,12 +17,14 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.semconv.schemas import Schemas
 
 from otel_litellm import aliases, bridge
 from otel_litellm.callback import MetricsCallback
 from otel_litellm.config import Settings, load_settings
 from otel_litellm.db.spec import DB_METRICS
+from otel_litellm.histograms import LocalHistograms
 from otel_litellm.instruments import Instruments
 from otel_litellm.naming import METER_NAME, LabelRenamer, build_views
 from otel_litellm.payload import PayloadReader
@@ -155,10 +157,13 @@ def build(
             # The owner's own exit hook closes it with a bound (SHUTDOWN_TIMEOUT_MS).
             shutdown_on_exit=False,
         )
-        bridge.install(readers, settings)  # + the proxy's other prometheus_client families
     from otel_litellm import __version__
 
     meter = meter_provider.get_meter(METER_NAME, __version__, schema_url=SCHEMA_URL)
+    local = None
+    if owns:  # a user's provider keeps SDK histograms: its readers are not ours to extend
+        scope = InstrumentationScope(METER_NAME, __version__, SCHEMA_URL)
+        local = LocalHistograms(scope, Resource.create({"service.name": settings.service_name}))
     instruments = Instruments(
         meter,
         (*settings.specs(), *SERVICE_METRICS),
@@ -167,7 +172,11 @@ def build(
         include_labels=settings.include_labels,
         custom_labels=settings.custom_labels,
         max_series=settings.cardinality_limit,
+        local_histograms=local,
     )
+    if local is not None:
+        local.install(readers)
+        bridge.install(readers, settings)  # + the proxy's other prometheus_client families
     payload_reader = PayloadReader(
         end_user_labels=settings.end_user_labels,
         user_email_labels=settings.user_email_labels,
