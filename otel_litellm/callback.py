@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from litellm.integrations.custom_logger import CustomLogger
 
 from otel_litellm import attributes as attr
+from otel_litellm import families
 from otel_litellm.instruments import Instruments
 from otel_litellm.payload import (
     PayloadReader,
@@ -39,7 +40,7 @@ from otel_litellm.payload import (
     put,
     text,
 )
-from otel_litellm.spec import HEALTHY, PARTIAL_OUTAGE, TOKEN_USAGE
+from otel_litellm.spec import HEALTHY, PARTIAL_OUTAGE
 
 _log = logging.getLogger("otel_litellm")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -47,16 +48,16 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 # The budget state LiteLLM's auth attaches to each request's metadata, per entity:
 # spend key, max budget keys (first present wins), reset key, identity, and the
 # (max, remaining, remaining hours) gauges.
-_KEY_BUDGET = ("litellm.api_key.budget.max", "litellm.api_key.budget.remaining",
-               "litellm.api_key.budget.remaining_hours")  # fmt: skip
-_TEAM_BUDGET = ("litellm.team.budget.max", "litellm.team.budget.remaining",
-                "litellm.team.budget.remaining_hours")  # fmt: skip
-_USER_BUDGET = ("litellm.user.budget.max", "litellm.user.budget.remaining",
-                "litellm.user.budget.remaining_hours")  # fmt: skip
-_ORG_BUDGET = ("litellm.org.budget.max", "litellm.org.budget.remaining",
-               "litellm.org.budget.remaining_hours")  # fmt: skip
-_END_USER_BUDGET = ("litellm.end_user.budget.max", "litellm.end_user.budget.remaining",
-                    "litellm.end_user.budget.remaining_hours")  # fmt: skip
+_KEY_BUDGET = (families.API_KEY_BUDGET_MAX, families.API_KEY_BUDGET_REMAINING,
+               families.API_KEY_BUDGET_REMAINING_HOURS)  # fmt: skip
+_TEAM_BUDGET = (families.TEAM_BUDGET_MAX, families.TEAM_BUDGET_REMAINING,
+                families.TEAM_BUDGET_REMAINING_HOURS)  # fmt: skip
+_USER_BUDGET = (families.USER_BUDGET_MAX, families.USER_BUDGET_REMAINING,
+                families.USER_BUDGET_REMAINING_HOURS)  # fmt: skip
+_ORG_BUDGET = (families.ORG_BUDGET_MAX, families.ORG_BUDGET_REMAINING,
+               families.ORG_BUDGET_REMAINING_HOURS)  # fmt: skip
+_END_USER_BUDGET = (families.END_USER_BUDGET_MAX, families.END_USER_BUDGET_REMAINING,
+                    families.END_USER_BUDGET_REMAINING_HOURS)  # fmt: skip
 _BUDGETS = (
     ("user_api_key_spend", ("user_api_key_max_budget",), "user_api_key_budget_reset_at",
      (attr.API_KEY_HASH, attr.API_KEY_ALIAS), _KEY_BUDGET),
@@ -71,17 +72,17 @@ _BUDGETS = (
 )  # fmt: skip
 # The key's per-model limits: (kind, gauge).
 _KEY_MODEL_REMAINING = (
-    ("requests", "litellm.api_key.model.remaining_requests"),
-    ("tokens", "litellm.api_key.model.remaining_tokens"),
+    ("requests", families.API_KEY_MODEL_REMAINING_REQUESTS),
+    ("tokens", families.API_KEY_MODEL_REMAINING_TOKENS),
 )
 # LiteLLM's v3 limiter headers: (header scope, allowed gauge, used gauge, identity).
 _V3_SCOPES = (
-    ("api_key", "litellm.api_key.rate_limit.allowed", "litellm.api_key.rate_limit.used",
+    ("api_key", families.API_KEY_RATE_LIMIT_ALLOWED, families.API_KEY_RATE_LIMIT_USED,
      (attr.API_KEY_HASH, attr.API_KEY_ALIAS)),
-    ("team", "litellm.team.rate_limit.allowed", "litellm.team.rate_limit.used",
+    ("team", families.TEAM_RATE_LIMIT_ALLOWED, families.TEAM_RATE_LIMIT_USED,
      (attr.TEAM_ID, attr.TEAM_ALIAS)),
-    ("model_per_project", "litellm.project.model.rate_limit.allowed",
-     "litellm.project.model.rate_limit.used",
+    ("model_per_project", families.PROJECT_MODEL_RATE_LIMIT_ALLOWED,
+     families.PROJECT_MODEL_RATE_LIMIT_USED,
      (attr.PROJECT_ID, attr.PROJECT_ALIAS, attr.MODEL_GROUP)),
 )  # fmt: skip
 # (limit header, remaining header, allowed gauge, used gauge, rate_limit_type, identity)
@@ -99,8 +100,8 @@ _V3_LIMITS = tuple(
 )
 # (gauge, header) of the provider's remaining requests and tokens.
 _REMAINING_HEADERS = (
-    ("litellm.deployment.remaining_requests", "x_ratelimit_remaining_requests"),
-    ("litellm.deployment.remaining_tokens", "x_ratelimit_remaining_tokens"),
+    (families.DEPLOYMENT_REMAINING_REQUESTS, "x_ratelimit_remaining_requests"),
+    (families.DEPLOYMENT_REMAINING_TOKENS, "x_ratelimit_remaining_tokens"),
 )
 _DEPLOYMENT_KEYS = (
     attr.MODEL_GROUP,
@@ -196,7 +197,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         self, original_model_group: Any, kwargs: Any, original_exception: Any
     ) -> None:
         self.record_fallback(
-            "litellm.fallback.successes", original_model_group, kwargs, original_exception
+            families.FALLBACK_SUCCESSES, original_model_group, kwargs, original_exception
         )
 
     @_guarded
@@ -204,7 +205,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         self, original_model_group: Any, kwargs: Any, original_exception: Any
     ) -> None:
         self.record_fallback(
-            "litellm.fallback.failures", original_model_group, kwargs, original_exception
+            families.FALLBACK_FAILURES, original_model_group, kwargs, original_exception
         )
 
     @_guarded
@@ -212,7 +213,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         # LiteLLM calls this on the first callback that has it when another callback fails.
         attributes: dict[str, str] = {}
         put(attributes, attr.CALLBACK_NAME, callback_name)
-        self.instruments.record("litellm.callback.logging_failures", 1, attributes)
+        self.instruments.record(families.CALLBACK_LOGGING_FAILURES, 1, attributes)
 
     # -- recording ---------------------------------------------------------
 
@@ -223,12 +224,12 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
             self._drop("success event without standard_logging_object")
             return None
         inst, base = self.instruments, event.base
-        inst.record("litellm.proxy.requests", 1, event.proxy)
-        inst.record("litellm.requests", 1, base)
-        self._add("litellm.spend", event.cost, base)
-        self._add("litellm.usage.total_tokens", event.total_tokens or 0, base)
-        self._add("litellm.usage.input_tokens", event.prompt_tokens or 0, base)
-        self._add("litellm.usage.output_tokens", event.completion_tokens or 0, base)
+        inst.record(families.PROXY_REQUESTS, 1, event.proxy)
+        inst.record(families.REQUESTS, 1, base)
+        self._add(families.SPEND, event.cost, base)
+        self._add(families.USAGE_TOTAL_TOKENS, event.total_tokens or 0, base)
+        self._add(families.USAGE_INPUT_TOKENS, event.prompt_tokens or 0, base)
+        self._add(families.USAGE_OUTPUT_TOKENS, event.completion_tokens or 0, base)
         # Each piece maps its own fields: an odd one loses that piece, not the event.
         for piece in (
             self._record_token_details,
@@ -255,7 +256,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         if auth_failure(kwargs.get("exception")):
             base.pop(attr.API_KEY_HASH, None)  # the refused credential, in any form
         inst = self.instruments
-        inst.record("litellm.llm_api.failed_requests", 1, base)
+        inst.record(families.LLM_API_FAILED_REQUESTS, 1, base)
         reason = text(mapping(slp.get("zero_cost_diagnostic")).get("reason"))
         self._count_zero_cost(reason, base)
         exception = kwargs.get("exception")
@@ -266,7 +267,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
             put(deployment, attr.MODEL_ID, info.get("id"))
         put(deployment, attr.PROVIDER_NAME, params.get("custom_llm_provider"))
         if attr.MODEL_ID in deployment:
-            inst.set("litellm.deployment.state", PARTIAL_OUTAGE, _pick(deployment, _STATE_KEYS))
+            inst.set(families.DEPLOYMENT_STATE, PARTIAL_OUTAGE, _pick(deployment, _STATE_KEYS))
             put(
                 deployment,
                 attr.REQUESTED_MODEL,
@@ -283,8 +284,8 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         if exception is not None:
             put(deployment, attr.ERROR_TYPE, exception_class(exception))
             put(deployment, attr.EXCEPTION_STATUS, exception_status(exception))
-            inst.record("litellm.deployment.failures", 1, deployment)
-        inst.record("litellm.deployment.requests", 1, deployment)
+            inst.record(families.DEPLOYMENT_FAILURES, 1, deployment)
+        inst.record(families.DEPLOYMENT_REQUESTS, 1, deployment)
 
     def record_proxy_failure(
         self, request_data: Mapping[str, Any], exception: Any, auth: Any
@@ -317,8 +318,8 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         put(attributes, attr.ERROR_TYPE, exception_class(exception))
         put(attributes, attr.STATUS_CODE, status)
         self.reader.add_custom(attributes, {"metadata": meta, "request_tags": meta.get("tags")})
-        self.instruments.record("litellm.proxy.failed_requests", 1, attributes)
-        self.instruments.record("litellm.proxy.requests", 1, attributes)
+        self.instruments.record(families.PROXY_FAILED_REQUESTS, 1, attributes)
+        self.instruments.record(families.PROXY_REQUESTS, 1, attributes)
 
     def record_fallback(
         self, name: str, original_model_group: Any, kwargs: Any, exception: Any
@@ -350,7 +351,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         base = event.base
         for name, amount in event.usage_amounts:
             self.instruments.record(name, amount, base)
-        if self.instruments.enabled(TOKEN_USAGE.name):
+        if self.instruments.enabled(families.GEN_AI_CLIENT_TOKEN_USAGE):
             for kind, value in (
                 ("input", event.prompt_tokens),
                 ("output", event.completion_tokens),
@@ -358,63 +359,63 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
                 tokens = number(value)
                 if tokens is not None and tokens >= 0:
                     self.instruments.record(
-                        TOKEN_USAGE.name, tokens, {**base, attr.TOKEN_TYPE: kind}
+                        families.GEN_AI_CLIENT_TOKEN_USAGE, tokens, {**base, attr.TOKEN_TYPE: kind}
                     )
 
     def _record_latency(self, event: Success) -> None:
         base = event.base
         if event.stream:
-            self._observe("gen_ai.client.operation.time_to_first_chunk", event.ttft, base)
-        self._observe("gen_ai.client.operation.duration", event.api_duration, base)
-        self._observe("gen_ai.server.request.duration", event.total_duration, base)
+            self._observe(families.GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK, event.ttft, base)
+        self._observe(families.GEN_AI_CLIENT_OPERATION_DURATION, event.api_duration, base)
+        self._observe(families.GEN_AI_SERVER_REQUEST_DURATION, event.total_duration, base)
         if event.queue_time is not None:
-            self.instruments.record("litellm.request.queue_time", event.queue_time, base)
+            self.instruments.record(families.REQUEST_QUEUE_TIME, event.queue_time, base)
 
     def _record_deployment_success(self, event: Success) -> None:
         inst, deployment = self.instruments, event.deployment
         if event.tpm is not None or event.rpm is not None:
             limits = _pick(deployment, _DEPLOYMENT_KEYS)
             if event.tpm is not None:
-                inst.set("litellm.deployment.tpm_limit", event.tpm, limits)
+                inst.set(families.DEPLOYMENT_TPM_LIMIT, event.tpm, limits)
             if event.rpm is not None:
-                inst.set("litellm.deployment.rpm_limit", event.rpm, limits)
+                inst.set(families.DEPLOYMENT_RPM_LIMIT, event.rpm, limits)
         for name, field in _REMAINING_HEADERS:
             value = self._header(name, event.headers.get(field))
             if value is not None:
                 inst.set(name, value, deployment)
         overhead_ms = event.overhead_ms
         if overhead_ms:
-            inst.record("litellm.overhead.duration", overhead_ms / 1000, deployment)
+            inst.record(families.OVERHEAD_DURATION, overhead_ms / 1000, deployment)
         if overhead_ms or event.guardrail_seconds:
             inst.record(
-                "litellm.overhead_with_guardrails.duration",
+                families.OVERHEAD_WITH_GUARDRAILS_DURATION,
                 (overhead_ms or 0) / 1000 + event.guardrail_seconds,
                 deployment,
             )
-        inst.set("litellm.deployment.state", HEALTHY, _pick(deployment, _STATE_KEYS))
-        inst.record("litellm.deployment.successes", 1, deployment)
-        inst.record("litellm.deployment.requests", 1, deployment)
+        inst.set(families.DEPLOYMENT_STATE, HEALTHY, _pick(deployment, _STATE_KEYS))
+        inst.record(families.DEPLOYMENT_SUCCESSES, 1, deployment)
+        inst.record(families.DEPLOYMENT_REQUESTS, 1, deployment)
         output_tokens = number(event.completion_tokens)
         if output_tokens and output_tokens > 0 and event.generation is not None:
             inst.record(
-                "litellm.deployment.latency_per_output_token",
+                families.DEPLOYMENT_LATENCY_PER_OUTPUT_TOKEN,
                 event.generation / output_tokens,
                 deployment,
             )
 
     def _record_cache(self, event: Success) -> None:
         if event.cache_hit is True:
-            self.instruments.record("litellm.cache.hits", 1, event.base)
-            self._add("litellm.cache.tokens", event.total_tokens or 0, event.base)
+            self.instruments.record(families.CACHE_HITS, 1, event.base)
+            self._add(families.CACHE_TOKENS, event.total_tokens or 0, event.base)
         elif event.cache_hit is False:
-            self.instruments.record("litellm.cache.misses", 1, event.base)
+            self.instruments.record(families.CACHE_MISSES, 1, event.base)
 
     def _record_zero_cost(self, event: Success) -> None:
         self._count_zero_cost(event.zero_cost_reason, event.base)
 
     def _count_zero_cost(self, reason: str | None, base: Mapping[str, str]) -> None:
         if reason:
-            self.instruments.record("litellm.zero_cost_requests", 1, {**base, attr.REASON: reason})
+            self.instruments.record(families.ZERO_COST_REQUESTS, 1, {**base, attr.REASON: reason})
 
     def _record_mcp(self, event: Success) -> None:
         call = event.mcp_call
@@ -423,10 +424,10 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         attributes = dict(event.base)
         put(attributes, attr.TOOL_NAME, call.get("name"))
         put(attributes, attr.MCP_SERVER, call.get("mcp_server_name"))
-        self.instruments.record("litellm.mcp.tool_calls", 1, attributes)
+        self.instruments.record(families.MCP_TOOL_CALLS, 1, attributes)
         cost = number(event.cost)
         if cost is not None and cost > 0:
-            self.instruments.record("litellm.mcp.tool_call_spend", cost, attributes)
+            self.instruments.record(families.MCP_TOOL_CALL_SPEND, cost, attributes)
 
     def _record_budgets(self, event: Success) -> None:
         base, meta = event.base, event.metadata

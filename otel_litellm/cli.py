@@ -32,6 +32,13 @@ def _metrics_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def _families(args: argparse.Namespace) -> int:
+    from otel_litellm.docs import families_module
+
+    sys.stdout.write(families_module())
+    return 0
+
+
 def _db(args: argparse.Namespace) -> int:
     from otel_litellm.db.exporter import main as db_main
 
@@ -68,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 
     table = commands.add_parser("metrics", help="print the metric table as Markdown")
     table.set_defaults(run=_metrics_table)
+    names = commands.add_parser("families", help="print otel_litellm/families.py")
+    names.set_defaults(run=_families)
 
     db = commands.add_parser("db", help="standalone LiteLLM database exporter (seed env vars)")
     db.add_argument("--port", type=int, default=int(os.environ.get("METRICS_PORT", "9090")))

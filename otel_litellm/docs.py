@@ -1,4 +1,5 @@
-"""docs/metrics.md, generated from the metric table (``otel-litellm metrics``)."""
+"""Files generated from the metric table: docs/metrics.md (``otel-litellm metrics``) and
+otel_litellm/families.py (``otel-litellm families``)."""
 
 from __future__ import annotations
 
@@ -109,3 +110,27 @@ def _aliases_section() -> list[str]:
         *(_row(spec) for spec in ALIASES),
         "",
     ]
+
+
+def family_constant(name: str) -> str:
+    """The constant naming a family in otel_litellm/families.py."""
+    return name.removeprefix("litellm.").replace(".", "_").upper()
+
+
+def families_module() -> str:
+    """otel_litellm/families.py: one name constant per recorded family of the table."""
+    lines = [
+        '"""The metric table\'s families, by name: recording code names a family only here.',
+        "",
+        "Generated from otel_litellm/spec.py by ``otel-litellm families``; do not edit by hand",
+        "(tests/test_table_contract.py fails when this file and the table differ).  A misspelt",
+        "constant fails mypy and the import; a misspelt string fails only when its line runs.",
+        '"""',
+        "",
+        "from typing import Final",
+        "",
+    ]
+    lines += [
+        f'{family_constant(spec.name)}: Final = "{spec.name}"' for spec in (*METRICS, TOKEN_USAGE)
+    ]
+    return "\n".join(lines) + "\n"

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
+from otel_litellm import families
 from otel_litellm.histograms import HistogramSums, LocalHistograms
 from otel_litellm.naming import (
     OVERFLOW_ATTRIBUTE,
@@ -214,9 +215,9 @@ class Instruments:
     def set_entity_counts(self, users: float, active_users: float, teams: float) -> None:
         """``litellm_total_users``, ``litellm_active_users`` and ``litellm_teams_count``,
         as LiteLLM's periodic database job counts them (for a database reader to call)."""
-        self.set("litellm.users", users, {})
-        self.set("litellm.users.active", active_users, {})
-        self.set("litellm.teams", teams, {})
+        self.set(families.USERS, users, {})
+        self.set(families.USERS_ACTIVE, active_users, {})
+        self.set(families.TEAMS, teams, {})
 
     def _observe_overflow(self, options: CallbackOptions) -> Iterator[Observation]:
         families: dict[str, CounterSums | HistogramSums] = {**self.counters, **self.histograms}

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from otel_litellm import attributes as attr
+from otel_litellm import families
 
 MAX_VALUE_LENGTH = 256
 
@@ -553,17 +554,17 @@ def service_tier(slp: Mapping[str, Any]) -> str | None:
 # Usage details counted when positive: family, then where in LiteLLM's usage object
 # (section, field), the first positive one counting.  "" is the usage object itself.
 _USAGE_AMOUNTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("litellm.usage.input_cached_tokens", (("prompt", "cached_tokens"),)),
-    ("litellm.usage.input_cache_creation_tokens",
+    (families.USAGE_INPUT_CACHED_TOKENS, (("prompt", "cached_tokens"),)),
+    (families.USAGE_INPUT_CACHE_CREATION_TOKENS,
      (("prompt", "cache_write_tokens"), ("prompt", "cache_creation_tokens"))),
-    ("litellm.usage.input_audio_tokens", (("prompt", "audio_tokens"),)),
-    ("litellm.usage.output_reasoning_tokens", (("completion", "reasoning_tokens"),)),
-    ("litellm.usage.output_audio_tokens", (("completion", "audio_tokens"),)),
-    ("litellm.usage.video_duration", (("", "duration_seconds"),)),
-    ("litellm.usage.images_generated", (("", "output_image_count"),)),
-    ("litellm.provider_cache.read_input_tokens",
+    (families.USAGE_INPUT_AUDIO_TOKENS, (("prompt", "audio_tokens"),)),
+    (families.USAGE_OUTPUT_REASONING_TOKENS, (("completion", "reasoning_tokens"),)),
+    (families.USAGE_OUTPUT_AUDIO_TOKENS, (("completion", "audio_tokens"),)),
+    (families.USAGE_VIDEO_DURATION, (("", "duration_seconds"),)),
+    (families.USAGE_IMAGES_GENERATED, (("", "output_image_count"),)),
+    (families.PROVIDER_CACHE_READ_INPUT_TOKENS,
      (("", "cache_read_input_tokens"), ("prompt", "cached_tokens"))),
-    ("litellm.provider_cache.creation_input_tokens",
+    (families.PROVIDER_CACHE_CREATION_INPUT_TOKENS,
      (("", "cache_creation_input_tokens"), ("prompt", "cache_write_tokens"),
       ("prompt", "cache_creation_tokens"))),
 )  # fmt: skip

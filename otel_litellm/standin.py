@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from otel_litellm import attributes as attr
+from otel_litellm import families
 from otel_litellm.instruments import Instruments
 from otel_litellm.payload import number, put
 from otel_litellm.spec import COMPLETE_OUTAGE
@@ -55,11 +56,11 @@ class PrometheusStandIn:
             latency = number(latency_seconds)
             if latency is not None and latency >= 0:
                 labels = self._labels(status=status, error_type=error_type or "none")
-                inst.record("litellm.guardrail.duration", latency, {**base, **labels})
-            inst.record("litellm.guardrail.requests", 1, {**base, **self._labels(status=status)})
+                inst.record(families.GUARDRAIL_DURATION, latency, {**base, **labels})
+            inst.record(families.GUARDRAIL_REQUESTS, 1, {**base, **self._labels(status=status)})
             if status == "error" and error_type:
                 inst.record(
-                    "litellm.guardrail.errors", 1, {**base, **self._labels(error_type=error_type)}
+                    families.GUARDRAIL_ERRORS, 1, {**base, **self._labels(error_type=error_type)}
                 )
 
         self._safely("guardrail run", record)
@@ -70,7 +71,7 @@ class PrometheusStandIn:
             labels = self._labels(
                 team=getattr(team, "team_id", None), team_alias=getattr(team, "team_alias", None)
             )
-            self.instruments.set("litellm.team.members", float(len(members)), labels)
+            self.instruments.set(families.TEAM_MEMBERS, float(len(members)), labels)
 
         self._safely("team members", record)
 
@@ -79,7 +80,7 @@ class PrometheusStandIn:
             limit, used = number(budget_limit), number(spend) or 0.0
             if limit is not None:
                 self.instruments.set(
-                    "litellm.provider.budget.remaining",
+                    families.PROVIDER_BUDGET_REMAINING,
                     limit - used,
                     self._labels(api_provider=provider),
                 )
@@ -90,14 +91,14 @@ class PrometheusStandIn:
         self, model: Any, api_provider: Any, user: Any, user_email: Any, api_key_alias: Any
     ) -> None:
         self._count_created(
-            "litellm.managed_batch.created", model, api_provider, user, user_email, api_key_alias
+            families.MANAGED_BATCH_CREATED, model, api_provider, user, user_email, api_key_alias
         )
 
     def record_managed_file_created(
         self, model: Any, api_provider: Any, user: Any, user_email: Any, api_key_alias: Any
     ) -> None:
         self._count_created(
-            "litellm.managed_file.created", model, api_provider, user, user_email, api_key_alias
+            families.MANAGED_FILE_CREATED, model, api_provider, user, user_email, api_key_alias
         )
 
     def _count_created(
@@ -133,7 +134,7 @@ class PrometheusStandIn:
         )
         if size is not None and size >= 0:
             self._safely(
-                "file size", lambda: self.instruments.set("litellm.managed_file.size", size, labels)
+                "file size", lambda: self.instruments.set(families.MANAGED_FILE_SIZE, size, labels)
             )
 
     def record_managed_batch_duration(
@@ -144,26 +145,26 @@ class PrometheusStandIn:
         if duration is not None and duration >= 0:
             self._safely(
                 "batch duration",
-                lambda: self.instruments.record("litellm.managed_batch.duration", duration, labels),
+                lambda: self.instruments.record(families.MANAGED_BATCH_DURATION, duration, labels),
             )
 
     def record_managed_file_deleted(self, result: Any) -> None:
         labels = self._labels(result=result)
         self._safely(
             "file deleted",
-            lambda: self.instruments.record("litellm.managed_file.deleted", 1, labels),
+            lambda: self.instruments.record(families.MANAGED_FILE_DELETED, 1, labels),
         )
 
     def record_check_batch_cost_run(self, jobs_polled: Any, processed_models: Any = None) -> None:
         def record() -> None:
             inst = self.instruments
-            inst.set("litellm.batch_cost.last_run", time.time(), {})
+            inst.set(families.BATCH_COST_LAST_RUN, time.time(), {})
             polled = number(jobs_polled)
             if polled is not None:
-                inst.set("litellm.batch_cost.jobs_polled", polled, {})
+                inst.set(families.BATCH_COST_JOBS_POLLED, polled, {})
             for model, provider in processed_models or ():
                 inst.record(
-                    "litellm.batch_cost.jobs_processed",
+                    families.BATCH_COST_JOBS_PROCESSED,
                     1,
                     self._labels(model=model, api_provider=provider),
                 )
@@ -174,7 +175,7 @@ class PrometheusStandIn:
         labels = self._labels(error_type=error_type)
         self._safely(
             "batch cost error",
-            lambda: self.instruments.record("litellm.batch_cost.errors", 1, labels),
+            lambda: self.instruments.record(families.BATCH_COST_ERRORS, 1, labels),
         )
 
     def set_spend_capture_rate(self, api_provider: Any, capture_rate: Any) -> None:
@@ -182,9 +183,9 @@ class PrometheusStandIn:
             labels = self._labels(api_provider=api_provider)
             rate = number(capture_rate)
             if rate is None:  # LiteLLM shows NaN; no series says "no rate" more plainly
-                self.instruments.remove("litellm.spend.capture_rate", labels)
+                self.instruments.remove(families.SPEND_CAPTURE_RATE, labels)
             else:
-                self.instruments.set("litellm.spend.capture_rate", rate, labels)
+                self.instruments.set(families.SPEND_CAPTURE_RATE, rate, labels)
 
         self._safely("spend capture rate", record)
 
@@ -203,14 +204,14 @@ class PrometheusStandIn:
         attributes = self._deployment(labels)
         self._safely(
             "deployment outage",
-            lambda: self.instruments.set("litellm.deployment.state", COMPLETE_OUTAGE, attributes),
+            lambda: self.instruments.set(families.DEPLOYMENT_STATE, COMPLETE_OUTAGE, attributes),
         )
 
     def increment_deployment_cooled_down(self, **labels: Any) -> None:
         attributes = self._deployment(labels, "exception_status")
         self._safely(
             "cooldown",
-            lambda: self.instruments.record("litellm.deployment.cooldowns", 1, attributes),
+            lambda: self.instruments.record(families.DEPLOYMENT_COOLDOWNS, 1, attributes),
         )
 
     def _deployment(self, given: dict[str, Any], *extra: str) -> dict[str, str]:
@@ -222,6 +223,6 @@ class PrometheusStandIn:
         self._safely(
             "callback failure",
             lambda: self.instruments.record(
-                "litellm.callback.logging_failures", 1, self._labels(callback_name=callback_name)
+                families.CALLBACK_LOGGING_FAILURES, 1, self._labels(callback_name=callback_name)
             ),
         )

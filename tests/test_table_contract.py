@@ -3,13 +3,16 @@ cheap workload through those writers produces every row's family."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import types
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from otel_litellm.callback import MetricsCallback
+from otel_litellm.docs import families_module
 from otel_litellm.instruments import Instruments
 from otel_litellm.naming import Naming
 from otel_litellm.spec import METRICS, TOKEN_USAGE, MetricSpec
@@ -156,3 +159,27 @@ def test_every_service_family_is_produced_and_no_other() -> None:
     produced = {point.name for point in rec.collect() if point.name.startswith("litellm.service.")}
     # The breaker families come from the breaker hook, not service events (test_breaker.py).
     assert produced == {spec.name for spec in SERVICE_METRICS if spec.group != BREAKER_GROUP}
+
+
+REPO = Path(__file__).resolve().parents[1]
+# Where family names may be written out: the tables themselves and what is generated from them.
+TABLES = {"spec.py", "families.py", "docs.py", "service_spec.py", "aliases.py", "db/spec.py"}
+
+
+def test_the_families_module_is_generated_from_the_table() -> None:
+    assert (REPO / "otel_litellm" / "families.py").read_text() == families_module(), (
+        "otel_litellm/families.py is stale: otel-litellm families > otel_litellm/families.py"
+    )
+
+
+def test_recording_code_names_families_only_through_their_constants() -> None:
+    names = {spec.name for spec in ROWS}
+    package = REPO / "otel_litellm"
+    spelled = [
+        f"{path.relative_to(package)}:{node.lineno}: {node.value!r}"
+        for path in sorted(package.rglob("*.py"))
+        if str(path.relative_to(package)) not in TABLES
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and node.value in names
+    ]
+    assert spelled == [], "use otel_litellm.families: " + "; ".join(spelled)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from otel_litellm import families
 from otel_litellm.db.connection import open_pool
 from otel_litellm.db.query import Query
 from otel_litellm.db.refresher import Refresher
@@ -22,7 +23,7 @@ from otel_litellm.db.snapshot import Snapshot
 _log = logging.getLogger(__name__)
 
 #: (semantic instrument name of otel_litellm.spec, LiteLLM family) per count.
-USERS, ACTIVE_USERS, TEAMS = "litellm.users", "litellm.users.active", "litellm.teams"
+USERS, ACTIVE_USERS, TEAMS = families.USERS, families.USERS_ACTIVE, families.TEAMS
 
 COUNTS = Query(
     "entity_counts",

@@ -13,8 +13,10 @@ from typing import Any
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from otel_litellm.callback import MetricsCallback
+from otel_litellm.histograms import LocalHistograms
 from otel_litellm.instruments import Instruments
 from otel_litellm.naming import Naming
 from otel_litellm.payload import PayloadReader
@@ -82,6 +84,8 @@ def recording(
 
     reader = InMemoryMetricReader()
     provider = MeterProvider(metric_readers=[reader])
+    # Histograms aggregated as in production; no Views, so every family keeps its name.
+    histograms = LocalHistograms(InstrumentationScope("otel_litellm"), views=False)
     custom = tuple(custom_label_name(m) for m in custom_metadata_labels) + tuple(
         custom_tag_label(t) for t in custom_tags
     )
@@ -92,7 +96,9 @@ def recording(
         naming=naming,
         include_labels=include_labels,
         custom_labels=custom,
+        local_histograms=histograms,
     )
+    histograms.install([reader])
     callback = MetricsCallback(
         instruments,
         PayloadReader(
