@@ -24,6 +24,8 @@ from otel_litellm import attributes as attr
 from otel_litellm import families
 from otel_litellm.instruments import Instruments
 from otel_litellm.payload import (
+    DEPLOYMENT_STATE_KEYS,
+    Failure,
     PayloadReader,
     Success,
     auth_failure,
@@ -33,12 +35,10 @@ from otel_litellm.payload import (
     exception_status,
     failure_provider,
     hashed_key,
-    invalid_key,
     mapping,
     number,
     proxy_router,
     put,
-    text,
 )
 from otel_litellm.spec import HEALTHY, PARTIAL_OUTAGE
 
@@ -110,7 +110,6 @@ _DEPLOYMENT_KEYS = (
     attr.API_BASE,
     attr.PROVIDER_NAME,
 )
-_STATE_KEYS = (attr.REQUEST_MODEL, attr.MODEL_ID, attr.API_BASE, attr.PROVIDER_NAME)
 
 
 def _guarded(method: _F) -> _F:
@@ -247,45 +246,21 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
                 self._report_error(f"record_success{piece.__name__}", error)
         return event
 
-    def record_failure(self, kwargs: Mapping[str, Any]) -> None:
+    def record_failure(self, kwargs: Mapping[str, Any]) -> Failure | None:
+        """Record a failure event; returns the event as read (None if LiteLLM records nothing)."""
         kwargs = mapping(kwargs)  # LiteLLM passes a dict; anything else records nothing
-        if invalid_key(kwargs.get("exception")) or not self._first_report(kwargs):
-            return  # LiteLLM records nothing of a request whose key is invalid
-        slp = mapping(kwargs.get("standard_logging_object"))
-        base = self.reader.request(kwargs, slp)
-        if auth_failure(kwargs.get("exception")):
-            base.pop(attr.API_KEY_HASH, None)  # the refused credential, in any form
-        inst = self.instruments
+        event = self.reader.failure(kwargs)
+        if event is None or not self._first_report(kwargs):
+            return None  # an invalid key (LiteLLM records nothing), or a second report
+        inst, base, deployment = self.instruments, event.base, event.deployment
         inst.record(families.LLM_API_FAILED_REQUESTS, 1, base)
-        reason = text(mapping(slp.get("zero_cost_diagnostic")).get("reason"))
-        self._count_zero_cost(reason, base)
-        exception = kwargs.get("exception")
-        params = mapping(kwargs.get("litellm_params"))
-        deployment = dict(base)
-        if attr.MODEL_ID not in base:
-            info = mapping(mapping(params.get("metadata")).get("model_info"))
-            put(deployment, attr.MODEL_ID, info.get("id"))
-        put(deployment, attr.PROVIDER_NAME, params.get("custom_llm_provider"))
-        if attr.MODEL_ID in deployment:
-            inst.set(families.DEPLOYMENT_STATE, PARTIAL_OUTAGE, _pick(deployment, _STATE_KEYS))
-            put(
-                deployment,
-                attr.REQUESTED_MODEL,
-                deployment.get(attr.MODEL_GROUP) or deployment.get(attr.REQUEST_MODEL),
-            )
-        else:  # rejected before a deployment was picked: no deployment labels
-            group = slp.get("model_group") or mapping(params.get("metadata")).get("model_group")
-            named = deployment.pop(attr.REQUEST_MODEL, None) or group
-            for key in (attr.MODEL_GROUP, attr.API_BASE, attr.PROVIDER_NAME):
-                deployment.pop(key, None)
-            # The client's strings, bounded as LiteLLM bounds them.
-            put(deployment, attr.MODEL_GROUP, bounded_model(group, router_originated=True))
-            put(deployment, attr.REQUESTED_MODEL, bounded_model(named, router_originated=True))
-        if exception is not None:
-            put(deployment, attr.ERROR_TYPE, exception_class(exception))
-            put(deployment, attr.EXCEPTION_STATUS, exception_status(exception))
+        self._count_zero_cost(event.zero_cost_reason, base)
+        if event.outage is not None:
+            inst.set(families.DEPLOYMENT_STATE, PARTIAL_OUTAGE, event.outage)
+        if event.raised:
             inst.record(families.DEPLOYMENT_FAILURES, 1, deployment)
         inst.record(families.DEPLOYMENT_REQUESTS, 1, deployment)
+        return event
 
     def record_proxy_failure(
         self, request_data: Mapping[str, Any], exception: Any, auth: Any
@@ -392,7 +367,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
                 (overhead_ms or 0) / 1000 + event.guardrail_seconds,
                 deployment,
             )
-        inst.set(families.DEPLOYMENT_STATE, HEALTHY, _pick(deployment, _STATE_KEYS))
+        inst.set(families.DEPLOYMENT_STATE, HEALTHY, _pick(deployment, DEPLOYMENT_STATE_KEYS))
         inst.record(families.DEPLOYMENT_SUCCESSES, 1, deployment)
         inst.record(families.DEPLOYMENT_REQUESTS, 1, deployment)
         output_tokens = number(event.completion_tokens)
