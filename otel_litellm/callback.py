@@ -13,7 +13,6 @@ import inspect
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -44,6 +43,7 @@ from otel_litellm.spec import HEALTHY, PARTIAL_OUTAGE
 
 _log = logging.getLogger("otel_litellm")
 _F = TypeVar("_F", bound=Callable[..., Any])
+_Bound = tuple[Callable[[float], None], float]  # a family bound to its attributes, and a value
 
 # The budget state LiteLLM's auth attaches to each request's metadata, per entity:
 # spend key, max budget keys (first present wins), reset key, identity, and the
@@ -152,8 +152,12 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         # One log budget per kind of message, so a flood of dropped values never
         # hides a hook failure: kind -> [last logged (monotonic), suppressed since].
         self._log_budgets: dict[str, list[float]] = {}
-        self._failures_seen: OrderedDict[tuple[object, ...], None] = OrderedDict()
+        # Attempts seen, in two generations: the current one and the one before it.
+        self._failures_seen: dict[tuple[object, ...], None] = {}
+        self._failures_before: dict[tuple[object, ...], None] = {}
         self._failures_lock = threading.Lock()
+        # id of a shared Failure -> (the Failure, its bound recordings)
+        self._failure_recordings: dict[int, tuple[Failure, tuple[_Bound, ...]]] = {}
 
     # -- LiteLLM hooks -----------------------------------------------------
 
@@ -252,15 +256,35 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         event = self.reader.failure(kwargs)
         if event is None or not self._first_report(kwargs):
             return None  # an invalid key (LiteLLM records nothing), or a second report
-        inst, base, deployment = self.instruments, event.base, event.deployment
-        inst.record(families.LLM_API_FAILED_REQUESTS, 1, base)
-        self._count_zero_cost(event.zero_cost_reason, base)
-        if event.outage is not None:
-            inst.set(families.DEPLOYMENT_STATE, PARTIAL_OUTAGE, event.outage)
-        if event.raised:
-            inst.record(families.DEPLOYMENT_FAILURES, 1, deployment)
-        inst.record(families.DEPLOYMENT_REQUESTS, 1, deployment)
+        # A shared event's recordings are bound once (its attribute sets never change).
+        prepared = self._failure_recordings.get(id(event)) if event.shared else None
+        if prepared is None or prepared[0] is not event:
+            prepared = (event, self._failure_recordings_of(event))
+            if event.shared:
+                if len(self._failure_recordings) >= 4096:
+                    self._failure_recordings.clear()
+                self._failure_recordings[id(event)] = prepared
+        for record, value in prepared[1]:
+            record(value)
         return event
+
+    def _failure_recordings_of(self, event: Failure) -> tuple[_Bound, ...]:
+        """What a failure records: (family bound to its attributes, value), in order."""
+        base, deployment = event.base, event.deployment
+        recordings: list[tuple[str, float, Mapping[str, str]]] = [
+            (families.LLM_API_FAILED_REQUESTS, 1, base)
+        ]
+        if event.zero_cost_reason:
+            zero_cost = {**base, attr.REASON: event.zero_cost_reason}
+            recordings.append((families.ZERO_COST_REQUESTS, 1, zero_cost))
+        if event.outage is not None:
+            recordings.append((families.DEPLOYMENT_STATE, PARTIAL_OUTAGE, event.outage))
+        if event.raised:
+            recordings.append((families.DEPLOYMENT_FAILURES, 1, deployment))
+        recordings.append((families.DEPLOYMENT_REQUESTS, 1, deployment))
+        bound = ((self.instruments.bind(name, attributes), value)
+                 for name, value, attributes in recordings)  # fmt: skip
+        return tuple((record, value) for record, value in bound if record is not None)
 
     def record_proxy_failure(
         self, request_data: Mapping[str, Any], exception: Any, auth: Any
@@ -513,11 +537,11 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         start = kwargs.get("start_time")
         key = (id(kwargs), call_id, start if isinstance(start, (datetime, float, str)) else None)
         with self._failures_lock:
-            if key in self._failures_seen:
+            if key in self._failures_seen or key in self._failures_before:
                 return False
             self._failures_seen[key] = None
-            if len(self._failures_seen) > 4096:
-                self._failures_seen.popitem(last=False)
+            if len(self._failures_seen) >= 4096:  # forget the older half at once, not one by one
+                self._failures_before, self._failures_seen = self._failures_seen, {}
         return True
 
     def _add(self, name: str, value: object, attributes: Mapping[str, str]) -> None:

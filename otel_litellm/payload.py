@@ -305,6 +305,7 @@ class Failure(NamedTuple):
     outage: Mapping[str, str] | None  # the deployment now in partial outage; None if none picked
     zero_cost_reason: str | None
     raised: bool  # an exception came with the event: the deployment failure is counted
+    shared: bool = False  # this very value is returned for each event with its raw values
 
 
 class PayloadReader:
@@ -345,9 +346,9 @@ class PayloadReader:
     def end_user_enabled(self) -> bool:
         if self._end_user_labels is not None:
             return self._end_user_labels
-        import litellm
-
-        # LiteLLM's own switches: end-user labels are opt-in there.
+        # LiteLLM's own switches: end-user labels are opt-in there (and off in a process
+        # that has not imported LiteLLM, so nothing imports it here).
+        litellm = sys.modules.get("litellm")
         if getattr(litellm, "disable_end_user_cost_tracking", False):
             return False
         return bool(getattr(litellm, "enable_end_user_cost_tracking_prometheus_only", False))
@@ -420,7 +421,7 @@ class PayloadReader:
             return None
         slp = mapping(kwargs.get("standard_logging_object"))
         params = mapping(kwargs.get("litellm_params"))
-        raw = self._raw(kwargs, slp)
+        raw = self._raw(kwargs, slp, params)
         error = None if exception is None else (exception_class(exception), status)
         reason = mapping(slp.get("zero_cost_diagnostic")).get("reason")
         if self._custom:
@@ -437,7 +438,7 @@ class PayloadReader:
             if event.outage is not None:
                 if len(self._failures) >= _ATTRIBUTE_SETS:
                     self._failures.clear()
-                self._failures[key] = event
+                event = self._failures[key] = event._replace(shared=True)
         return event
 
     def _read_failure(
@@ -487,13 +488,14 @@ class PayloadReader:
 
     def request(self, kwargs: Mapping[str, Any], slp: Mapping[str, Any]) -> Attributes:
         """Identity, model and deployment attributes of one LLM call (a fresh dict)."""
-        raw = self._raw(kwargs, slp)
+        raw = self._raw(kwargs, slp, mapping(kwargs.get("litellm_params")))
         return self._build(raw, slp) if self._custom else dict(self._attributes(raw, slp))
 
-    def _raw(self, kwargs: Mapping[str, Any], slp: Mapping[str, Any]) -> tuple[Any, ...]:
+    def _raw(
+        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], params: Mapping[str, Any]
+    ) -> tuple[Any, ...]:
         """The raw values an attribute set is built from, in ``_build``'s order."""
         meta = mapping(slp.get("metadata"))
-        params = mapping(kwargs.get("litellm_params"))
         end_user = (
             params.get("user_api_key_end_user_id") or meta.get("user_api_key_end_user_id")
             if self.end_user_enabled()
@@ -507,7 +509,7 @@ class PayloadReader:
             slp.get("api_base"),
             slp.get("custom_llm_provider"),
             slp.get("call_type"),
-            service_tier(slp),
+            service_tier(slp, meta),
             *map(meta.get, _IDENTITY_FIELDS),
         )
 
@@ -672,10 +674,13 @@ def _operation(call_type: object) -> str | None:
 _SERVICE_TIERS = frozenset({"auto", "default", "flex", "priority", "scale", "standard"})
 
 
-def service_tier(slp: Mapping[str, Any]) -> str | None:
+def service_tier(slp: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -> str | None:
+    """The tier that served the call, else the one asked for; ``meta`` is the payload's
+    metadata where the caller has it already."""
     served = mapping(slp.get("response")).get("service_tier")
     if served is None:
-        served = mapping(mapping(slp.get("metadata")).get("usage_object")).get("service_tier")
+        meta = mapping(slp.get("metadata")) if meta is None else meta
+        served = mapping(meta.get("usage_object")).get("service_tier")
     if isinstance(served, str) and served:
         return served
     requested = mapping(slp.get("model_parameters")).get("service_tier")
