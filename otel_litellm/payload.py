@@ -423,7 +423,8 @@ class PayloadReader:
         params = mapping(kwargs.get("litellm_params"))
         raw = self._raw(kwargs, slp, params)
         error = None if exception is None else (exception_class(exception), status)
-        reason = mapping(slp.get("zero_cost_diagnostic")).get("reason")
+        diagnostic = slp.get("zero_cost_diagnostic")  # None on nearly every failure
+        reason = None if diagnostic is None else mapping(diagnostic).get("reason")
         if self._custom:
             return self._read_failure(raw, slp, params, credential, error, reason)
         meta = mapping(params.get("metadata"))
