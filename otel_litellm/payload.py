@@ -219,8 +219,13 @@ def exception_class(exception: object) -> str | None:
     return name
 
 
+_STATUSES = tuple(map(str, range(1000)))  # an HTTP status's label, made once
+
+
 def exception_status(exception: object) -> str | None:
     status = getattr(exception, "status_code", None)
+    if type(status) is int and 0 <= status < 1000:  # an HTTP status, as it nearly always is
+        return _STATUSES[status]
     if status is None:
         status = getattr(exception, "code", None)
     return text(status)
