@@ -1,9 +1,10 @@
-"""cProfile of otel_litellm's success hook on the captured success payload.
+"""cProfile of otel_litellm's success (or failure) hook on the captured payload.
 
 Prints the functions with the most own time and the most cumulative time, so
 the cost of the recording path can be attributed.
 
-    python -m benchmarks.profile_success [--naming litellm] [--calls 3000] [--top 25]
+    python -m benchmarks.profile_success [--event success|failure] [--naming litellm]
+        [--calls 3000] [--top 25]
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from benchmarks.common import report
 from benchmarks.recording import NAMINGS, hook_loop, make_logger
 
 
-def profile(naming: str, calls: int, top: int) -> dict[str, str]:
-    step = hook_loop(make_logger("otel_litellm", naming), "success")
+def profile(naming: str, calls: int, top: int, event: str = "success") -> dict[str, str]:
+    step = hook_loop(make_logger("otel_litellm", naming), event)
     step(10)  # series exist before profiling, as in steady state
     profiler = cProfile.Profile()
     profiler.runcall(step, calls)
@@ -44,11 +45,12 @@ def _trim(text: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--event", choices=("success", "failure"), default="success")
     parser.add_argument("--naming", choices=NAMINGS, default="litellm")
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
-    tables = profile(args.naming, args.calls, args.top)
+    tables = profile(args.naming, args.calls, args.top, args.event)
     for order, table in tables.items():
         print(f"-- sorted by {order} --\n{table}\n")
     report(tables)

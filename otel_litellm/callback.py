@@ -13,7 +13,6 @@ import inspect
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -24,6 +23,8 @@ from otel_litellm import attributes as attr
 from otel_litellm import families
 from otel_litellm.instruments import Instruments
 from otel_litellm.payload import (
+    DEPLOYMENT_STATE_KEYS,
+    Failure,
     PayloadReader,
     Success,
     auth_failure,
@@ -33,17 +34,16 @@ from otel_litellm.payload import (
     exception_status,
     failure_provider,
     hashed_key,
-    invalid_key,
     mapping,
     number,
     proxy_router,
     put,
-    text,
 )
 from otel_litellm.spec import HEALTHY, PARTIAL_OUTAGE
 
 _log = logging.getLogger("otel_litellm")
 _F = TypeVar("_F", bound=Callable[..., Any])
+_Bound = tuple[Callable[[float], None], float]  # a family bound to its attributes, and a value
 
 # The budget state LiteLLM's auth attaches to each request's metadata, per entity:
 # spend key, max budget keys (first present wins), reset key, identity, and the
@@ -110,7 +110,6 @@ _DEPLOYMENT_KEYS = (
     attr.API_BASE,
     attr.PROVIDER_NAME,
 )
-_STATE_KEYS = (attr.REQUEST_MODEL, attr.MODEL_ID, attr.API_BASE, attr.PROVIDER_NAME)
 
 
 def _guarded(method: _F) -> _F:
@@ -153,8 +152,12 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         # One log budget per kind of message, so a flood of dropped values never
         # hides a hook failure: kind -> [last logged (monotonic), suppressed since].
         self._log_budgets: dict[str, list[float]] = {}
-        self._failures_seen: OrderedDict[tuple[object, ...], None] = OrderedDict()
+        # Attempts seen, in two generations: the current one and the one before it.
+        self._failures_seen: dict[tuple[object, ...], None] = {}
+        self._failures_before: dict[tuple[object, ...], None] = {}
         self._failures_lock = threading.Lock()
+        # id of a shared Failure -> (the Failure, its bound recordings)
+        self._failure_recordings: dict[int, tuple[Failure, tuple[_Bound, ...]]] = {}
 
     # -- LiteLLM hooks -----------------------------------------------------
 
@@ -247,45 +250,41 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
                 self._report_error(f"record_success{piece.__name__}", error)
         return event
 
-    def record_failure(self, kwargs: Mapping[str, Any]) -> None:
+    def record_failure(self, kwargs: Mapping[str, Any]) -> Failure | None:
+        """Record a failure event; returns the event as read (None if LiteLLM records nothing)."""
         kwargs = mapping(kwargs)  # LiteLLM passes a dict; anything else records nothing
-        if invalid_key(kwargs.get("exception")) or not self._first_report(kwargs):
-            return  # LiteLLM records nothing of a request whose key is invalid
-        slp = mapping(kwargs.get("standard_logging_object"))
-        base = self.reader.request(kwargs, slp)
-        if auth_failure(kwargs.get("exception")):
-            base.pop(attr.API_KEY_HASH, None)  # the refused credential, in any form
-        inst = self.instruments
-        inst.record(families.LLM_API_FAILED_REQUESTS, 1, base)
-        reason = text(mapping(slp.get("zero_cost_diagnostic")).get("reason"))
-        self._count_zero_cost(reason, base)
-        exception = kwargs.get("exception")
-        params = mapping(kwargs.get("litellm_params"))
-        deployment = dict(base)
-        if attr.MODEL_ID not in base:
-            info = mapping(mapping(params.get("metadata")).get("model_info"))
-            put(deployment, attr.MODEL_ID, info.get("id"))
-        put(deployment, attr.PROVIDER_NAME, params.get("custom_llm_provider"))
-        if attr.MODEL_ID in deployment:
-            inst.set(families.DEPLOYMENT_STATE, PARTIAL_OUTAGE, _pick(deployment, _STATE_KEYS))
-            put(
-                deployment,
-                attr.REQUESTED_MODEL,
-                deployment.get(attr.MODEL_GROUP) or deployment.get(attr.REQUEST_MODEL),
-            )
-        else:  # rejected before a deployment was picked: no deployment labels
-            group = slp.get("model_group") or mapping(params.get("metadata")).get("model_group")
-            named = deployment.pop(attr.REQUEST_MODEL, None) or group
-            for key in (attr.MODEL_GROUP, attr.API_BASE, attr.PROVIDER_NAME):
-                deployment.pop(key, None)
-            # The client's strings, bounded as LiteLLM bounds them.
-            put(deployment, attr.MODEL_GROUP, bounded_model(group, router_originated=True))
-            put(deployment, attr.REQUESTED_MODEL, bounded_model(named, router_originated=True))
-        if exception is not None:
-            put(deployment, attr.ERROR_TYPE, exception_class(exception))
-            put(deployment, attr.EXCEPTION_STATUS, exception_status(exception))
-            inst.record(families.DEPLOYMENT_FAILURES, 1, deployment)
-        inst.record(families.DEPLOYMENT_REQUESTS, 1, deployment)
+        event = self.reader.failure(kwargs)
+        if event is None or not self._first_report(kwargs):
+            return None  # an invalid key (LiteLLM records nothing), or a second report
+        # A shared event's recordings are bound once (its attribute sets never change).
+        prepared = self._failure_recordings.get(id(event)) if event.shared else None
+        if prepared is None or prepared[0] is not event:
+            prepared = (event, self._failure_recordings_of(event))
+            if event.shared:
+                if len(self._failure_recordings) >= 4096:
+                    self._failure_recordings.clear()
+                self._failure_recordings[id(event)] = prepared
+        for record, value in prepared[1]:
+            record(value)
+        return event
+
+    def _failure_recordings_of(self, event: Failure) -> tuple[_Bound, ...]:
+        """What a failure records: (family bound to its attributes, value), in order."""
+        base, deployment = event.base, event.deployment
+        recordings: list[tuple[str, float, Mapping[str, str]]] = [
+            (families.LLM_API_FAILED_REQUESTS, 1, base)
+        ]
+        if event.zero_cost_reason:
+            zero_cost = {**base, attr.REASON: event.zero_cost_reason}
+            recordings.append((families.ZERO_COST_REQUESTS, 1, zero_cost))
+        if event.outage is not None:
+            recordings.append((families.DEPLOYMENT_STATE, PARTIAL_OUTAGE, event.outage))
+        if event.raised:
+            recordings.append((families.DEPLOYMENT_FAILURES, 1, deployment))
+        recordings.append((families.DEPLOYMENT_REQUESTS, 1, deployment))
+        bound = ((self.instruments.bind(name, attributes), value)
+                 for name, value, attributes in recordings)  # fmt: skip
+        return tuple((record, value) for record, value in bound if record is not None)
 
     def record_proxy_failure(
         self, request_data: Mapping[str, Any], exception: Any, auth: Any
@@ -392,7 +391,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
                 (overhead_ms or 0) / 1000 + event.guardrail_seconds,
                 deployment,
             )
-        inst.set(families.DEPLOYMENT_STATE, HEALTHY, _pick(deployment, _STATE_KEYS))
+        inst.set(families.DEPLOYMENT_STATE, HEALTHY, _pick(deployment, DEPLOYMENT_STATE_KEYS))
         inst.record(families.DEPLOYMENT_SUCCESSES, 1, deployment)
         inst.record(families.DEPLOYMENT_REQUESTS, 1, deployment)
         output_tokens = number(event.completion_tokens)
@@ -538,11 +537,11 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         start = kwargs.get("start_time")
         key = (id(kwargs), call_id, start if isinstance(start, (datetime, float, str)) else None)
         with self._failures_lock:
-            if key in self._failures_seen:
+            if key in self._failures_seen or key in self._failures_before:
                 return False
             self._failures_seen[key] = None
-            if len(self._failures_seen) > 4096:
-                self._failures_seen.popitem(last=False)
+            if len(self._failures_seen) >= 4096:  # forget the older half at once, not one by one
+                self._failures_before, self._failures_seen = self._failures_seen, {}
         return True
 
     def _add(self, name: str, value: object, attributes: Mapping[str, str]) -> None:

@@ -50,7 +50,13 @@ class CounterSums:
         self._lock = threading.Lock()
 
     def add(self, value: float, attributes: Attributes) -> None:
-        key = tuple(map(attributes.get, self.keys))
+        self.add_at(tuple(map(attributes.get, self.keys)), value)
+
+    def bind(self, attributes: Attributes) -> Callable[[float], None]:
+        """``add`` on one attribute set, its key picked once."""
+        return functools.partial(self.add_at, tuple(map(attributes.get, self.keys)))
+
+    def add_at(self, key: _Key, value: float) -> None:
         with self._lock:
             total = self._sums.get(key)
             if total is None and len(self._sums) >= self.max_series:
@@ -198,6 +204,24 @@ class Instruments:
         elif name not in self._known:
             self._unknown(name)
 
+    def bind(self, name: str, attributes: Attributes) -> Callable[[float], None] | None:
+        """``record`` (``set`` for a gauge) of ``name`` on one attribute set, the family's
+        attributes picked once: for a caller that records the same set again and again.
+        None for a family switched off."""
+        sums = self.counters.get(name)
+        if sums is not None:
+            return sums.bind(attributes)
+        keys = self._gauges.get(name)
+        if keys is not None:
+            own = {k: attributes[k] for k in keys if k in attributes}
+            return functools.partial(self.store.set_at, name, frozenset(own.items()), own)
+        recorder = self._recorders.get(name)
+        if recorder is not None:
+            return functools.partial(_record_on, recorder, attributes)
+        if name not in self._known:
+            self._unknown(name)
+        return None
+
     def set(self, name: str, value: float, attributes: Attributes) -> None:
         keys = self._gauges.get(name)
         if keys is not None:
@@ -235,6 +259,10 @@ class Instruments:
         families: list[CounterSums | HistogramSums] = [*self.counters.values()]
         families += self.histograms.values()
         return sum(family.overflowed for family in families)
+
+
+def _record_on(recorder: Recorder, attributes: Attributes, value: float) -> None:
+    recorder(value, attributes)
 
 
 def _only(keys: tuple[str, ...], record: Callable[..., None]) -> Recorder:

@@ -47,6 +47,8 @@ _NOTHING: Mapping[str, Any] = MappingProxyType({})
 def mapping(value: object) -> Mapping[str, Any]:
     if type(value) is dict:  # LiteLLM's payloads are plain dicts: skip the ABC check
         return value
+    if value is None:  # the usual absent field: the ABC check is slow on a miss too
+        return _NOTHING
     return value if isinstance(value, Mapping) else _NOTHING
 
 
@@ -144,32 +146,55 @@ _INVALID_KEY_MESSAGES = (
 _INVALID_KEY_STATUSES = frozenset({"401"})
 _AUTH_STATUSES = frozenset({*_INVALID_KEY_STATUSES, "403"})
 _AUTH_ERROR_TYPES = frozenset({"auth_error", "expired_key", "no_db_connection"})
-_AUTH_MESSAGES = (*_INVALID_KEY_MESSAGES, "no api key passed in", "invalid proxy server token")
+_REFUSED_MESSAGES = ("no api key passed in", "invalid proxy server token")  # and the invalid ones
 
 
-def _refused(exception: object, statuses: frozenset[str], types: frozenset[str],
-             messages: tuple[str, ...]) -> bool:  # fmt: skip
+# How the proxy treated a request's credential: accepted; refused (so no key label); or
+# invalid, LiteLLM's rule, which records nothing of the request.
+ACCEPTED, REFUSED, INVALID = 0, 1, 2
+
+
+def _refusal(exception: object, status: str | None) -> int:
+    """LiteLLM's invalid-key rule and the wider refused-credential rule in one pass
+    (every invalid key is also refused); ``status`` is ``exception_status(exception)``."""
     if exception is None:
-        return False
+        return ACCEPTED
+    if status in _INVALID_KEY_STATUSES:
+        return INVALID
+    refused = status in _AUTH_STATUSES
     try:
-        if exception_status(exception) in statuses:
-            return True
-        if getattr(exception, "type", None) in types:
-            return True
+        refused = getattr(exception, "type", None) in _AUTH_ERROR_TYPES or refused
         message = str(exception)[:500].lower()
     except Exception:  # an exception object that cannot describe itself
-        return False
-    return any(pattern in message for pattern in messages)
+        return REFUSED if refused else ACCEPTED
+    for pattern in _INVALID_KEY_MESSAGES:
+        if pattern in message:
+            return INVALID
+    if refused:
+        return REFUSED
+    for pattern in _REFUSED_MESSAGES:
+        if pattern in message:
+            return REFUSED
+    return ACCEPTED
+
+
+def refusal(exception: object) -> int:
+    """``ACCEPTED``, ``REFUSED`` or ``INVALID``: how the proxy treated the credential."""
+    try:
+        status = exception_status(exception)
+    except Exception:
+        return ACCEPTED
+    return _refusal(exception, status)
 
 
 def invalid_key(exception: object) -> bool:
     """Whether LiteLLM skips the request's metrics as an invalid-key request."""
-    return _refused(exception, _INVALID_KEY_STATUSES, frozenset(), _INVALID_KEY_MESSAGES)
+    return refusal(exception) == INVALID
 
 
 def auth_failure(exception: object) -> bool:
     """Whether ``exception`` rejected the request's credential (so no key label)."""
-    return _refused(exception, _AUTH_STATUSES, _AUTH_ERROR_TYPES, _AUTH_MESSAGES)
+    return refusal(exception) != ACCEPTED
 
 
 def put(target: Attributes, key: str, value: object) -> None:
@@ -194,8 +219,13 @@ def exception_class(exception: object) -> str | None:
     return name
 
 
+_STATUSES = tuple(map(str, range(1000)))  # an HTTP status's label, made once
+
+
 def exception_status(exception: object) -> str | None:
     status = getattr(exception, "status_code", None)
+    if type(status) is int and 0 <= status < 1000:  # an HTTP status, as it nearly always is
+        return _STATUSES[status]
     if status is None:
         status = getattr(exception, "code", None)
     return text(status)
@@ -226,6 +256,8 @@ _IDENTITY_FIELDS = (
     "user_agent",
 )  # fmt: skip
 _ATTRIBUTE_SETS = 4096  # cleaned attribute sets kept for reuse
+# The attributes of litellm_deployment_state.
+DEPLOYMENT_STATE_KEYS = (attr.REQUEST_MODEL, attr.MODEL_ID, attr.API_BASE, attr.PROVIDER_NAME)
 
 
 class Success(NamedTuple):
@@ -266,6 +298,21 @@ class Success(NamedTuple):
     mcp_call: Mapping[str, Any]
 
 
+class Failure(NamedTuple):
+    """One LiteLLM failure event, read once: every field the failure families need.
+
+    A named tuple, as ``Success`` is.  Events with the same raw values share one
+    ``Failure`` (see ``PayloadReader.failure``): its attribute sets are never modified.
+    """
+
+    base: Mapping[str, str]  # identity, model and deployment; no key on a refused credential
+    deployment: Mapping[str, str]  # base as the deployment families label it, with the error
+    outage: Mapping[str, str] | None  # the deployment now in partial outage; None if none picked
+    zero_cost_reason: str | None
+    raised: bool  # an exception came with the event: the deployment failure is counted
+    shared: bool = False  # this very value is returned for each event with its raw values
+
+
 class PayloadReader:
     """Reads LiteLLM's payloads into attribute sets and values, under the user's settings."""
 
@@ -283,6 +330,7 @@ class PayloadReader:
         self.original_group_on_proxy_requests = ORIGINAL_GROUP_ON_PROXY_REQUESTS
         self._user_email_labels = user_email_labels
         self._attribute_sets: dict[tuple[Any, ...], Attributes] = {}
+        self._failures: dict[tuple[Any, ...], Failure] = {}
         # "metadata.foo.bar" -> (("foo", "bar"), semantic key)
         self._metadata_paths = [
             (
@@ -303,9 +351,9 @@ class PayloadReader:
     def end_user_enabled(self) -> bool:
         if self._end_user_labels is not None:
             return self._end_user_labels
-        import litellm
-
-        # LiteLLM's own switches: end-user labels are opt-in there.
+        # LiteLLM's own switches: end-user labels are opt-in there (and off in a process
+        # that has not imported LiteLLM, so nothing imports it here).
+        litellm = sys.modules.get("litellm")
         if getattr(litellm, "disable_end_user_cost_tracking", False):
             return False
         return bool(getattr(litellm, "enable_end_user_cost_tracking_prometheus_only", False))
@@ -362,21 +410,104 @@ class PayloadReader:
             mcp_call=mapping(slp_meta.get("mcp_tool_call_metadata")),
         )
 
-    def request(self, kwargs: Mapping[str, Any], slp: Mapping[str, Any]) -> Attributes:
-        """Identity, model and deployment attributes of one LLM call (a fresh dict).
+    def failure(self, kwargs: Mapping[str, Any]) -> Failure | None:
+        """The failure event in ``kwargs``; None when LiteLLM records nothing of it
+        (the request's key is invalid).
 
-        The same key, team and deployment send the same raw values request after
-        request, so the cleaned set is kept per tuple of raw values (bounded) and
-        copied; with custom labels configured it is built each time.
+        An exception whose own attributes raise is not described: that raises here.
+        Events with the same raw values share one ``Failure`` (bounded, as attribute
+        sets are), except those rejected before a deployment was picked, whose model
+        labels depend on the proxy's router at the time.
         """
-        meta = mapping(slp.get("metadata"))
+        exception = kwargs.get("exception")
+        status = exception_status(exception)
+        credential = _refusal(exception, status)
+        if credential == INVALID:
+            return None
+        slp = mapping(kwargs.get("standard_logging_object"))
         params = mapping(kwargs.get("litellm_params"))
+        raw = self._raw(kwargs, slp, params)
+        error = None if exception is None else (exception_class(exception), status)
+        diagnostic = slp.get("zero_cost_diagnostic")  # None on nearly every failure
+        reason = None if diagnostic is None else mapping(diagnostic).get("reason")
+        if self._custom:
+            return self._read_failure(raw, slp, params, credential, error, reason)
+        meta = mapping(params.get("metadata"))
+        key = (raw, credential, params.get("custom_llm_provider"),
+               mapping(meta.get("model_info")).get("id"), error, reason)  # fmt: skip
+        try:
+            event = self._failures.get(key)
+        except TypeError:  # an unhashable value: read it, keep nothing
+            return self._read_failure(raw, slp, params, credential, error, reason)
+        if event is None:
+            event = self._read_failure(raw, slp, params, credential, error, reason)
+            if event.outage is not None:
+                if len(self._failures) >= _ATTRIBUTE_SETS:
+                    self._failures.clear()
+                event = self._failures[key] = event._replace(shared=True)
+        return event
+
+    def _read_failure(
+        self,
+        raw: tuple[Any, ...],
+        slp: Mapping[str, Any],
+        params: Mapping[str, Any],
+        credential: int,
+        error: tuple[str | None, str | None] | None,
+        reason: object,
+    ) -> Failure:
+        base = self._attributes(raw, slp)
+        if credential == REFUSED and attr.API_KEY_HASH in base:
+            base = dict(base)
+            del base[attr.API_KEY_HASH]  # the refused credential, in any form
+        deployment = dict(base)
+        meta = mapping(params.get("metadata"))
+        if attr.MODEL_ID not in base:
+            put(deployment, attr.MODEL_ID, mapping(meta.get("model_info")).get("id"))
+        put(deployment, attr.PROVIDER_NAME, params.get("custom_llm_provider"))
+        outage: Attributes | None = None
+        if attr.MODEL_ID in deployment:
+            outage = {k: deployment[k] for k in DEPLOYMENT_STATE_KEYS if k in deployment}
+            put(
+                deployment,
+                attr.REQUESTED_MODEL,
+                deployment.get(attr.MODEL_GROUP) or deployment.get(attr.REQUEST_MODEL),
+            )
+        else:  # rejected before a deployment was picked: no deployment labels
+            group = slp.get("model_group") or meta.get("model_group")
+            named = deployment.pop(attr.REQUEST_MODEL, None) or group
+            for key in (attr.MODEL_GROUP, attr.API_BASE, attr.PROVIDER_NAME):
+                deployment.pop(key, None)
+            # The client's strings, bounded as LiteLLM bounds them.
+            put(deployment, attr.MODEL_GROUP, bounded_model(group, router_originated=True))
+            put(deployment, attr.REQUESTED_MODEL, bounded_model(named, router_originated=True))
+        if error is not None:
+            put(deployment, attr.ERROR_TYPE, error[0])
+            put(deployment, attr.EXCEPTION_STATUS, error[1])
+        return Failure(
+            base=base,
+            deployment=deployment,
+            outage=outage,
+            zero_cost_reason=text(reason),
+            raised=error is not None,
+        )
+
+    def request(self, kwargs: Mapping[str, Any], slp: Mapping[str, Any]) -> Attributes:
+        """Identity, model and deployment attributes of one LLM call (a fresh dict)."""
+        raw = self._raw(kwargs, slp, mapping(kwargs.get("litellm_params")))
+        return self._build(raw, slp) if self._custom else dict(self._attributes(raw, slp))
+
+    def _raw(
+        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], params: Mapping[str, Any]
+    ) -> tuple[Any, ...]:
+        """The raw values an attribute set is built from, in ``_build``'s order."""
+        meta = mapping(slp.get("metadata"))
         end_user = (
             params.get("user_api_key_end_user_id") or meta.get("user_api_key_end_user_id")
             if self.end_user_enabled()
             else None
         )
-        raw = (
+        return (
             end_user,
             kwargs.get("model"),
             slp.get("model_group"),
@@ -384,20 +515,28 @@ class PayloadReader:
             slp.get("api_base"),
             slp.get("custom_llm_provider"),
             slp.get("call_type"),
-            service_tier(slp),
+            service_tier(slp, meta),
             *map(meta.get, _IDENTITY_FIELDS),
         )
-        if not self._custom:
-            try:
-                cached = self._attribute_sets.get(raw)
-            except TypeError:  # an unhashable value: build it, keep nothing
-                return self._build(raw, slp)
-            if cached is None:
-                if len(self._attribute_sets) >= _ATTRIBUTE_SETS:
-                    self._attribute_sets.clear()
-                cached = self._attribute_sets[raw] = self._build(raw, slp)
-            return dict(cached)
-        return self._build(raw, slp)
+
+    def _attributes(self, raw: tuple[Any, ...], slp: Mapping[str, Any]) -> Attributes:
+        """The cleaned set for ``raw``: shared, never to be modified.
+
+        The same key, team and deployment send the same raw values request after
+        request, so the cleaned set is kept per tuple of raw values (bounded); with
+        custom labels configured it is built each time.
+        """
+        if self._custom:
+            return self._build(raw, slp)
+        try:
+            cached = self._attribute_sets.get(raw)
+        except TypeError:  # an unhashable value: build it, keep nothing
+            return self._build(raw, slp)
+        if cached is None:
+            if len(self._attribute_sets) >= _ATTRIBUTE_SETS:
+                self._attribute_sets.clear()
+            cached = self._attribute_sets[raw] = self._build(raw, slp)
+        return cached
 
     def _build(self, raw: tuple[Any, ...], slp: Mapping[str, Any]) -> Attributes:
         (end_user, model, group, model_id, api_base, provider, call_type, tier,
@@ -541,10 +680,13 @@ def _operation(call_type: object) -> str | None:
 _SERVICE_TIERS = frozenset({"auto", "default", "flex", "priority", "scale", "standard"})
 
 
-def service_tier(slp: Mapping[str, Any]) -> str | None:
+def service_tier(slp: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -> str | None:
+    """The tier that served the call, else the one asked for; ``meta`` is the payload's
+    metadata where the caller has it already."""
     served = mapping(slp.get("response")).get("service_tier")
     if served is None:
-        served = mapping(mapping(slp.get("metadata")).get("usage_object")).get("service_tier")
+        meta = mapping(slp.get("metadata")) if meta is None else meta
+        served = mapping(meta.get("usage_object")).get("service_tier")
     if isinstance(served, str) and served:
         return served
     requested = mapping(slp.get("model_parameters")).get("service_tier")

@@ -33,7 +33,10 @@ class GaugeStore:
         self._series: dict[str, OrderedDict[_Key, tuple[float, Attributes, float]]] = {}
 
     def set(self, name: str, value: float, attributes: Attributes) -> None:
-        key = frozenset(attributes.items())
+        self.set_at(name, frozenset(attributes.items()), attributes, value)
+
+    def set_at(self, name: str, key: _Key, attributes: Attributes, value: float) -> None:
+        """``set`` with the series key already made (``frozenset(attributes.items())``)."""
         now = time.monotonic()
         with self._lock:
             series = self._series.get(name)

@@ -62,3 +62,29 @@ def success_kwargs(
         "completion_start_time": T0 + timedelta(milliseconds=60),
         "end_time": T0 + timedelta(milliseconds=510),
     }
+
+
+def failure_kwargs(
+    exception: BaseException | None = None, *, team: str = "team-1", call_id: str = "call-1"
+) -> dict[str, Any]:
+    """The failure kwargs LiteLLM hands ``async_log_failure_event`` when a routed call's
+    provider fails, in the shape ``benchmarks.capture`` records: the deployment in the
+    logging payload and in ``litellm_params.metadata.model_info``, nothing counted."""
+    import litellm
+
+    kwargs = success_kwargs(team=team, prompt=0, completion=0, cost=0.0)
+    slp = kwargs["standard_logging_object"]
+    slp["status"] = "failure"
+    slp["zero_cost_diagnostic"] = None
+    kwargs["litellm_params"]["metadata"] = {
+        "model_group": slp["model_group"],
+        "deployment": "openai/gpt-4o-mini",
+        "model_info": {"id": slp["model_id"], "db_model": False},
+    }
+    kwargs["exception"] = (
+        litellm.InternalServerError("upstream said 500", "openai", "gpt-4o-mini")
+        if exception is None
+        else exception
+    )
+    kwargs["litellm_call_id"] = call_id
+    return kwargs
