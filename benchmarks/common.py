@@ -70,12 +70,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def median_cost(step: Callable[[int], None], budget: Budget) -> dict[str, float]:
-    """Median CPU and wall microseconds per call of ``step(n)`` (which makes n calls).
-
-    The call count per repeat is calibrated so one repeat lasts about
-    ``budget.seconds_per_repeat`` of CPU time.
-    """
+def _calibrated(step: Callable[[int], None], budget: Budget) -> int:
+    """Calls of ``step`` that take about ``budget.seconds_per_repeat`` of CPU time."""
     step(5)  # warm: series created, caches filled
     count = 10
     while True:
@@ -85,7 +81,16 @@ def median_cost(step: Callable[[int], None], budget: Budget) -> dict[str, float]
         if spent >= budget.seconds_per_repeat / 4 or count >= 1_000_000:
             break
         count *= 4
-    count = max(10, int(count * budget.seconds_per_repeat / max(spent, 1e-6)))
+    return max(10, int(count * budget.seconds_per_repeat / max(spent, 1e-6)))
+
+
+def median_cost(step: Callable[[int], None], budget: Budget) -> dict[str, float]:
+    """Median CPU and wall microseconds per call of ``step(n)`` (which makes n calls).
+
+    The call count per repeat is calibrated so one repeat lasts about
+    ``budget.seconds_per_repeat`` of CPU time.
+    """
+    count = _calibrated(step, budget)
     cpu: list[float] = []
     wall: list[float] = []
     for _ in range(budget.repeats):
@@ -98,6 +103,39 @@ def median_cost(step: Callable[[int], None], budget: Budget) -> dict[str, float]
         "wall_us": statistics.median(wall),
         "calls": count,
         "repeats": budget.repeats,
+    }
+
+
+def paired_cost(
+    steps: dict[str, Callable[[int], None]],
+    budget: Budget,
+    baseline: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Per ``steps`` entry its median CPU microseconds per call, measured in turns, and
+    ``ratio``: the median over rounds of the first entry's cost over the second's.
+
+    ``baseline`` (the same loop around a call that does nothing) is measured in each
+    round too, and its cost taken off every entry's: the loop is neither's work.
+    """
+    runs = {**steps, "baseline": baseline} if baseline is not None else dict(steps)
+    counts = {name: _calibrated(step, budget) for name, step in runs.items()}
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
+    order = list(runs)
+    for round_ in range(budget.repeats * 2):
+        for name in order if round_ % 2 else reversed(order):
+            cpu0 = time.process_time()
+            runs[name](counts[name])
+            cpu[name].append((time.process_time() - cpu0) / counts[name] * 1e6)
+    loop = cpu.pop("baseline", [0.0] * len(cpu[order[0]]))
+    for name in cpu:
+        cpu[name] = [cost - overhead for cost, overhead in zip(cpu[name], loop, strict=True)]
+    first, second = list(steps)
+    ratios = [a / b for a, b in zip(cpu[first], cpu[second], strict=True)]
+    return {
+        **{name: {"cpu_us": statistics.median(cpu[name]), "calls": counts[name]} for name in steps},
+        "loop_us": statistics.median(loop),
+        "ratio": statistics.median(ratios),
+        "rounds": len(ratios),
     }
 
 

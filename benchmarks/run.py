@@ -30,18 +30,18 @@ def recording(quick: bool) -> dict[str, Any]:
     costs: dict[str, dict[str, Any]] = {}
     for event in capture.EVENTS:
         costs[event] = {
-            "prometheus": run_child(
-                "benchmarks.recording", ["--impl", "prometheus", "--event", event, *flags]
+            naming: run_child(
+                "benchmarks.recording", ["--naming", naming, "--event", event, *flags]
             )
+            for naming in NAMINGS
         }
-        for naming in NAMINGS:
-            costs[event][naming] = run_child(
-                "benchmarks.recording",
-                ["--impl", "otel_litellm", "--naming", naming, "--event", event, *flags],
-            )
         say(
-            f"recording {event}: PrometheusLogger {costs[event]['prometheus']['cpu_us']:.1f} µs, "
-            + ", ".join(f"{n} {costs[event][n]['cpu_us']:.1f} µs" for n in NAMINGS)
+            f"recording {event}: "
+            + ", ".join(
+                f"{n} {c['prometheus']['cpu_us']:.1f} / {c['otel_litellm']['cpu_us']:.1f} µs "
+                f"({c['ratio']:.1f}x)"
+                for n, c in costs[event].items()
+            )
         )
     profile = run_child("benchmarks.profile_success", ["--calls", "1000" if quick else "3000"])
     return {"costs": costs, "profile": profile}

@@ -42,30 +42,40 @@ _OVERFLOW: _Key = (OVERFLOW_ATTRIBUTE,)
 class CounterSums:
     """Running totals of one counter family, keyed by its attribute values."""
 
-    def __init__(self, keys: tuple[str, ...], max_series: int) -> None:
+    def __init__(
+        self, keys: tuple[str, ...], max_series: int, lock: threading.Lock | None = None
+    ) -> None:
         self.keys = keys
         self.max_series = max_series
         self.overflowed = 0
         self._sums: dict[_Key, float] = {}
-        self._lock = threading.Lock()
+        #: Shared by every family of one Instruments, so a caller can add to several at once.
+        self.lock = lock or threading.Lock()
 
     def add(self, value: float, attributes: Attributes) -> None:
-        self.add_at(tuple(map(attributes.get, self.keys)), value)
+        self.add_at(self.key(attributes), value)
 
     def bind(self, attributes: Attributes) -> Callable[[float], None]:
         """``add`` on one attribute set, its key picked once."""
-        return functools.partial(self.add_at, tuple(map(attributes.get, self.keys)))
+        return functools.partial(self.add_at, self.key(attributes))
+
+    def key(self, attributes: Attributes) -> _Key:
+        return tuple(map(attributes.get, self.keys))
 
     def add_at(self, key: _Key, value: float) -> None:
-        with self._lock:
-            total = self._sums.get(key)
-            if total is None and len(self._sums) >= self.max_series:
-                key, total = _OVERFLOW, self._sums.get(_OVERFLOW)
-                self.overflowed += 1
-            self._sums[key] = (total or 0.0) + value
+        with self.lock:
+            self.add_held(key, value)
+
+    def add_held(self, key: _Key, value: float) -> None:
+        """``add_at`` for a caller holding ``lock``."""
+        total = self._sums.get(key)
+        if total is None and len(self._sums) >= self.max_series:
+            key, total = _OVERFLOW, self._sums.get(_OVERFLOW)
+            self.overflowed += 1
+        self._sums[key] = (total or 0.0) + value
 
     def observe(self, options: CallbackOptions) -> Iterator[Observation]:
-        with self._lock:
+        with self.lock:
             items = list(self._sums.items())
         for key, total in items:
             if key is _OVERFLOW or key == _OVERFLOW:
@@ -109,6 +119,7 @@ class Instruments:
         self._known = frozenset(BY_NAME) | {spec.name for spec in specs}
         self._reported: set[str] = set()
         self.counters: dict[str, CounterSums] = {}
+        self._counters_lock = threading.Lock()
         self._exported: dict[str, str] = {}  # family -> the name users query
         self._recorders: dict[str, Recorder] = {}  # counter and histogram families
         self.histograms: dict[str, HistogramSums] = {}
@@ -147,7 +158,7 @@ class Instruments:
     def _create(self, meter: Meter, spec: MetricSpec, keys: tuple[str, ...], limit: int) -> None:
         self._exported[spec.name] = spec.litellm_name or spec.name
         if spec.kind is Kind.COUNTER:
-            sums = self.counters[spec.name] = CounterSums(keys, limit)
+            sums = self.counters[spec.name] = CounterSums(keys, limit, self._counters_lock)
             self._recorders[spec.name] = sums.add
             self._instruments.append(
                 meter.create_observable_counter(
@@ -221,6 +232,31 @@ class Instruments:
         if name not in self._known:
             self._unknown(name)
         return None
+
+    def bind_all(self, recordings: Iterable[tuple[str, float, Attributes]]) -> Callable[[], None]:
+        """One call that records each (family, value, attributes): for a caller that
+        records the same sets again and again.  The counters among them are added under
+        one lock acquisition; families switched off are left out."""
+        counts = []
+        others = []
+        for name, value, attributes in recordings:
+            sums = self.counters.get(name)
+            if sums is not None:
+                counts.append((sums, sums.key(attributes), value))
+                continue
+            bound = self.bind(name, attributes)
+            if bound is not None:
+                others.append((bound, value))
+        lock = self._counters_lock
+
+        def record_all() -> None:
+            with lock:
+                for sums, key, value in counts:
+                    sums.add_held(key, value)
+            for bound, value in others:
+                bound(value)
+
+        return record_all
 
     def set(self, name: str, value: float, attributes: Attributes) -> None:
         keys = self._gauges.get(name)

@@ -426,7 +426,8 @@ class PayloadReader:
             return None
         slp = mapping(kwargs.get("standard_logging_object"))
         params = mapping(kwargs.get("litellm_params"))
-        raw = self._raw(kwargs, slp, params)
+        # No failure family carries the service tier: not read, and not part of the set.
+        raw = self._raw(kwargs, slp, params, tier=False)
         error = None if exception is None else (exception_class(exception), status)
         diagnostic = slp.get("zero_cost_diagnostic")  # None on nearly every failure
         reason = None if diagnostic is None else mapping(diagnostic).get("reason")
@@ -498,7 +499,12 @@ class PayloadReader:
         return self._build(raw, slp) if self._custom else dict(self._attributes(raw, slp))
 
     def _raw(
-        self, kwargs: Mapping[str, Any], slp: Mapping[str, Any], params: Mapping[str, Any]
+        self,
+        kwargs: Mapping[str, Any],
+        slp: Mapping[str, Any],
+        params: Mapping[str, Any],
+        *,
+        tier: bool = True,
     ) -> tuple[Any, ...]:
         """The raw values an attribute set is built from, in ``_build``'s order."""
         meta = mapping(slp.get("metadata"))
@@ -515,7 +521,7 @@ class PayloadReader:
             slp.get("api_base"),
             slp.get("custom_llm_provider"),
             slp.get("call_type"),
-            service_tier(slp, meta),
+            service_tier(slp, meta) if tier else None,
             *map(meta.get, _IDENTITY_FIELDS),
         )
 
