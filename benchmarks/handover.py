@@ -47,8 +47,8 @@ def _median_ms(step: Callable[[], Any], repeats: int) -> float:
 def measure(series: int, workers: int, repeats: int) -> dict[str, Any]:
     from otel_litellm import handover
     from otel_litellm import workers as processes
+    from otel_litellm.instrumentor import active
     from otel_litellm.server import render
-    from otel_litellm.setup import active
 
     scrape = fill_otel(series)
     instrumentation = active()

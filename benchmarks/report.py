@@ -20,11 +20,15 @@ METHOD = """\
   (non-streaming success, streaming success, upstream 500) into `benchmarks/data/`
   (regenerated each run, not committed). The requests carry the proxy's
   `user_api_key_*` metadata, so label sets are proxy-sized.
-* **Recording**: one fresh process per cell; the hook LiteLLM awaits is awaited in a loop
-  on one event loop with the same payload (steady state: the series exist). CPU time
-  (`time.process_time`) per call, median of 7 repeats (3 with `--quick`), each repeat
-  calibrated to ~0.3 s. LiteLLM's side is `PrometheusLogger()`; ours is
-  `otel_litellm.instrument(prometheus_port=None, naming=...)` and its `callback`.
+* **Recording**: one fresh process per event and naming, holding LiteLLM's
+  `PrometheusLogger()` and `otel_litellm.instrument(prometheus_port=None, naming=...)`'s
+  `callback`. The hook LiteLLM awaits is awaited in a loop on one event loop, each call
+  with its own copy of the payload dict and call id (steady state: the series exist).
+  The two loggers, and the same loop around a hook that does nothing, run in turns:
+  14 rounds (6 with `--quick`) of ~0.3 s each, the order swapped every round; the empty
+  loop's cost is taken off both. CPU time (`time.process_time`) per call, median over
+  rounds; the ratio is the median of the rounds' ratios, so a host that speeds up or
+  slows down during the run moves both sides of each ratio alike.
 * **Scrape**: one fresh process per cell. *N* series = *N*/2 children of
   `litellm_proxy_total_requests_metric` (counter) + *N*/2 of
   `litellm_request_total_latency_metric` (histogram, LiteLLM's 18 buckets), every label set,
