@@ -27,9 +27,9 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
@@ -40,8 +40,6 @@ from opentelemetry.sdk.metrics.export import (
     MetricReader,
     MetricsData,
     NumberDataPoint,
-    ResourceMetrics,
-    ScopeMetrics,
     Sum,
 )
 from opentelemetry.sdk.resources import Resource
@@ -49,6 +47,8 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.metrics_core import Metric as PromFamily
 from prometheus_client.samples import Sample
+
+from otel_litellm.collection import add_stage, with_metrics
 
 if TYPE_CHECKING:
     from otel_litellm.config import Settings
@@ -61,7 +61,6 @@ PREFIXES: tuple[str, ...] = ("litellm_",)
 #: Series per family; LiteLLM's own families here are labelled by small enums.
 MAX_SERIES = 2_000
 
-Collect = Callable[..., Any]  # MetricReader's collect callback, as the SDK types it
 _T = TypeVar("_T")
 
 
@@ -132,16 +131,11 @@ class RegistryBridge:
         self._started = time.time_ns()
         self._warned: set[str] = set()
 
-    def wrap(self, collect: Collect) -> Collect:
-        """A reader's collect callback that also returns the bridged families."""
-
-        def collect_and_bridge(reader: MetricReader, timeout_millis: float = 10_000) -> Any:
-            return self(collect(reader, timeout_millis=timeout_millis))
-
-        return collect_and_bridge
-
-    def __call__(self, data: MetricsData | None) -> MetricsData | None:
-        """``data`` (None: the SDK had nothing) with the registry's families appended."""
+    def __call__(
+        self, data: MetricsData | None, reader: MetricReader | None = None
+    ) -> MetricsData | None:
+        """``data`` (None: the SDK had nothing) with the registry's families appended
+        (a collection stage, see otel_litellm.collection)."""
         try:
             metrics = self.metrics(_names(data) if data is not None else ())
         except Exception as error:  # a broken third-party collector must not cost our data
@@ -149,12 +143,7 @@ class RegistryBridge:
             return data
         if not metrics:
             return data
-        scope = ScopeMetrics(scope=SCOPE, metrics=metrics, schema_url="")
-        if data is None or not data.resource_metrics:
-            return MetricsData([ResourceMetrics(self._resource, [scope], schema_url="")])
-        first, *rest = data.resource_metrics
-        extended = replace(first, scope_metrics=[*first.scope_metrics, scope])
-        return MetricsData([extended, *rest])
+        return with_metrics(data, SCOPE, metrics, self._resource)
 
     def metrics(self, present: Collection[str] = ()) -> list[Metric]:
         """The registry's families as OTel metrics, minus skipped and ``present`` names."""
@@ -309,9 +298,8 @@ def _first(parts: dict[str, list[Sample]], suffix: str) -> float:
 def install(readers: Iterable[MetricReader], settings: Settings) -> RegistryBridge:
     """Add the default registry's families to every collection of ``readers``.
 
-    The SDK's ``MetricProducer`` hook, done by hand (this SDK has none): each reader's
-    collect callback, set by its ``MeterProvider``, returns its batch with the bridged
-    families appended, before any export-time rewrite.  Call after the provider exists.
+    A collection stage (otel_litellm.collection), added after the local histograms so
+    names they hold are never bridged twice.  Call after the provider exists.
     """
     stage = RegistryBridge(
         skip=recorded_families(),
@@ -320,8 +308,5 @@ def install(readers: Iterable[MetricReader], settings: Settings) -> RegistryBrid
         # The export-time rewrite maps table labels back only in the litellm naming.
         attributes=table_attributes() if settings.naming.litellm else None,
     )
-    for reader in readers:
-        collect = reader._collect
-        if collect is not None:
-            reader._set_collect_callback(stage.wrap(collect))
+    add_stage(readers, stage)
     return stage

@@ -179,8 +179,9 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
     ) -> None:
         event = self.record_success(kwargs)
-        if event is not None and event.model_group and proxy_router() is not None:
-            await self.record_router_remaining(event)
+        router = proxy_router()  # LiteLLM asks only the proxy's Router
+        if event is not None and event.model_group and router is not None:
+            await self.record_router_remaining(event, router)
 
     @_guarded
     def log_success_event(
@@ -480,12 +481,9 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         if hours is not None:
             inst.set(hours_name, hours, labels)
 
-    async def record_router_remaining(self, event: Success | None) -> None:
+    async def record_router_remaining(self, event: Success, router: Any) -> None:
         """Remaining requests/tokens from the proxy Router's rpm/tpm usage, when the
         provider sent no rate-limit headers (Bedrock, Vertex, text completion...)."""
-        router = proxy_router()
-        if router is None or event is None or not event.model_group:
-            return  # LiteLLM asks only the proxy's Router
         missing = [
             (name, field)
             for name, field in _REMAINING_HEADERS

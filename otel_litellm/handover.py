@@ -175,7 +175,13 @@ class HandOver:
                 _log.exception("otel_litellm: writing the hand-over file %s failed", self._path)
                 own = self._stamp(own)
         sources = [Source(own, live=True), *self._peers()]
-        return merge_sources(sources) if len(sources) > 1 else own
+        if len(sources) == 1:
+            return own
+        try:
+            return merge_sources(sources)
+        except Exception:  # a scrape still answers, with this worker's own points
+            _log.exception("otel_litellm: merging the workers' hand-over files failed")
+            return own
 
     def _peers(self) -> list[Source]:
         found: list[Source] = []

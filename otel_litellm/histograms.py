@@ -22,7 +22,7 @@ import threading
 import time
 import weakref
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -33,16 +33,14 @@ from opentelemetry.sdk.metrics.export import (
     Metric,
     MetricReader,
     MetricsData,
-    ResourceMetrics,
-    ScopeMetrics,
 )
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
+from otel_litellm.collection import with_metrics
 from otel_litellm.naming import OVERFLOW_ATTRIBUTE, Stream
 
 Attributes = Mapping[str, str]
-Collect = Callable[..., Any]  # MetricReader's collect callback, as the SDK types it
 _Key = tuple[str | None, ...]
 _OVERFLOW: _Key = (OVERFLOW_ATTRIBUTE,)
 #: The SDK's default explicit bucket bounds, for a stream no View gives buckets.
@@ -189,21 +187,9 @@ class LocalHistograms:
             weakref.WeakKeyDictionary()
         )
 
-    def install(self, readers: Sequence[MetricReader]) -> None:
-        """Add the histograms to each collection of ``readers`` (after the provider exists)."""
-        for reader in readers:
-            collect = reader._collect
-            if collect is not None:
-                reader._set_collect_callback(self._wrap(collect))
-
-    def _wrap(self, collect: Collect) -> Collect:
-        def collect_with_histograms(reader: MetricReader, timeout_millis: float = 10_000) -> Any:
-            return self.add_to(collect(reader, timeout_millis=timeout_millis), reader)
-
-        return collect_with_histograms
-
-    def add_to(self, data: MetricsData | None, reader: MetricReader) -> MetricsData | None:
-        """``data`` with this stage's histograms in otel_litellm's scope."""
+    def __call__(self, data: MetricsData | None, reader: MetricReader) -> MetricsData | None:
+        """``data`` with this stage's histograms in otel_litellm's scope (a collection stage,
+        see otel_litellm.collection)."""
         now = time.time_ns()
         delta = _wants_delta(reader)
         temporality = AggregationTemporality.DELTA if delta else AggregationTemporality.CUMULATIVE
@@ -215,20 +201,7 @@ class LocalHistograms:
                 if points:
                     histogram = Histogram(points, temporality)
                     metrics.append(Metric(stream.name, stream.description, family.unit, histogram))
-        if not metrics:
-            return data
-        if data is None or not data.resource_metrics:
-            scope = ScopeMetrics(self.scope, metrics, self.scope.schema_url or "")
-            return MetricsData([ResourceMetrics(self._resource, [scope], schema_url="")])
-        first, *rest = data.resource_metrics
-        scopes = list(first.scope_metrics)
-        for position, held in enumerate(scopes):
-            if held.scope.name == self.scope.name:
-                scopes[position] = replace(held, metrics=[*held.metrics, *metrics])
-                break
-        else:
-            scopes.append(ScopeMetrics(self.scope, metrics, self.scope.schema_url or ""))
-        return MetricsData([replace(first, scope_metrics=scopes), *rest])
+        return with_metrics(data, self.scope, metrics, self._resource) if metrics else data
 
     def _differences(
         self, reader: MetricReader, name: str, points: list[HistogramDataPoint], now: int

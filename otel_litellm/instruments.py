@@ -55,10 +55,6 @@ class CounterSums:
     def add(self, value: float, attributes: Attributes) -> None:
         self.add_at(self.key(attributes), value)
 
-    def bind(self, attributes: Attributes) -> Callable[[float], None]:
-        """``add`` on one attribute set, its key picked once."""
-        return functools.partial(self.add_at, self.key(attributes))
-
     def key(self, attributes: Attributes) -> _Key:
         return tuple(map(attributes.get, self.keys))
 
@@ -215,38 +211,27 @@ class Instruments:
         elif name not in self._known:
             self._unknown(name)
 
-    def bind(self, name: str, attributes: Attributes) -> Callable[[float], None] | None:
-        """``record`` (``set`` for a gauge) of ``name`` on one attribute set, the family's
-        attributes picked once: for a caller that records the same set again and again.
-        None for a family switched off."""
-        sums = self.counters.get(name)
-        if sums is not None:
-            return sums.bind(attributes)
-        keys = self._gauges.get(name)
-        if keys is not None:
-            own = {k: attributes[k] for k in keys if k in attributes}
-            return functools.partial(self.store.set_at, name, frozenset(own.items()), own)
-        recorder = self._recorders.get(name)
-        if recorder is not None:
-            return functools.partial(_record_on, recorder, attributes)
-        if name not in self._known:
-            self._unknown(name)
-        return None
-
     def bind_all(self, recordings: Iterable[tuple[str, float, Attributes]]) -> Callable[[], None]:
-        """One call that records each (family, value, attributes): for a caller that
-        records the same sets again and again.  The counters among them are added under
-        one lock acquisition; families switched off are left out."""
+        """One call that records each (family, value, attributes), each family's attributes
+        picked once: for a caller that records the same sets again and again.  The
+        counters among them are added under one lock acquisition; families switched off
+        are left out."""
         counts = []
-        others = []
+        others: list[tuple[Callable[[float], None], float]] = []
         for name, value, attributes in recordings:
             sums = self.counters.get(name)
+            keys = self._gauges.get(name)
+            recorder = self._recorders.get(name)
             if sums is not None:
                 counts.append((sums, sums.key(attributes), value))
-                continue
-            bound = self.bind(name, attributes)
-            if bound is not None:
-                others.append((bound, value))
+            elif keys is not None:
+                own = {k: attributes[k] for k in keys if k in attributes}
+                key = frozenset(own.items())
+                others.append((functools.partial(self.store.set_at, name, key, own), value))
+            elif recorder is not None:
+                others.append((functools.partial(_record_on, recorder, attributes), value))
+            elif name not in self._known:
+                self._unknown(name)
         lock = self._counters_lock
 
         def record_all() -> None:

@@ -12,7 +12,7 @@ Rules, per metric and attribute set:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -144,9 +144,17 @@ def _sum(held: Any, point: Any, name: str) -> Any:
         bucket_counts=tuple(
             a + b for a, b in zip(held.bucket_counts, point.bucket_counts, strict=True)
         ),
-        min=min(held.min, point.min),
-        max=max(held.max, point.max),
+        min=_either(min, held.min, point.min),
+        max=_either(max, held.max, point.max),
     )
+
+
+def _either(pick: Callable[[float, float], float], held: float, point: float) -> float:
+    """``pick`` of two extremes, either of which may be unset: the SDK types them as floats,
+    but a bridged prometheus_client histogram keeps neither (None)."""
+    if held is None or point is None:
+        return point if held is None else held
+    return pick(held, point)
 
 
 def _result(family: _Family) -> Metric:

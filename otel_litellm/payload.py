@@ -187,11 +187,6 @@ def refusal(exception: object) -> int:
     return _refusal(exception, status)
 
 
-def invalid_key(exception: object) -> bool:
-    """Whether LiteLLM skips the request's metrics as an invalid-key request."""
-    return refusal(exception) == INVALID
-
-
 def auth_failure(exception: object) -> bool:
     """Whether ``exception`` rejected the request's credential (so no key label)."""
     return refusal(exception) != ACCEPTED

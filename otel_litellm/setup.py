@@ -20,7 +20,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.semconv.schemas import Schemas
 
-from otel_litellm import aliases, bridge
+from otel_litellm import aliases, bridge, collection
 from otel_litellm.callback import MetricsCallback
 from otel_litellm.config import Settings, load_settings
 from otel_litellm.db.spec import DB_METRICS
@@ -175,7 +175,7 @@ def build(
         local_histograms=local,
     )
     if local is not None:
-        local.install(readers)
+        collection.add_stage(readers, local)
         bridge.install(readers, settings)  # + the proxy's other prometheus_client families
     payload_reader = PayloadReader(
         end_user_labels=settings.end_user_labels,

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summ
 from prometheus_client.core import GaugeMetricFamily
 
 import otel_litellm
-from otel_litellm import bridge
+from otel_litellm import bridge, collection
 from otel_litellm.naming import LabelRenamer
 from otel_litellm.readers import LiteLLMPrometheusMetricReader
 from otel_litellm.service_spec import BREAKER_METRICS
@@ -53,7 +53,7 @@ def _reader(source: CollectorRegistry, **options: object) -> LiteLLMPrometheusMe
     stage = bridge.RegistryBridge(source, skip=bridge.recorded_families(), **options)  # type: ignore[arg-type]
     reader = LiteLLMPrometheusMetricReader(LabelRenamer({}))
     MeterProvider(metric_readers=[reader])  # no instrument: the SDK alone collects None
-    reader._set_collect_callback(stage.wrap(reader._collect))
+    collection.add_stage([reader], stage)
     return reader
 
 

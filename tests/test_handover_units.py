@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,37 @@ def test_merge_rules_per_kind() -> None:
     assert merged["in_flight"].data.data_points[0].value == 2  # live workers only
     assert isinstance(merged["budget"].data, Gauge)
     assert merged["budget"].data.data_points[0].value == 99.0  # most recent observation
+
+
+def test_histograms_without_min_and_max_merge() -> None:
+    # A histogram bridged from prometheus_client (LiteLLM's own families) keeps no min or
+    # max; workers' copies of it still sum, and a scrape still answers.
+    def bridged(data: MetricsData) -> MetricsData:
+        point = metrics(data)["latency"].data.data_points[0]
+        return _with_point(data, "latency", replace(point, min=None, max=None))
+
+    live, exited = recorded(3, (0.2,), 10.0, 2), recorded(4, (0.3, 0.4), 99.0, 5)
+    for sources in ([bridged(live), bridged(exited)], [bridged(live), exited]):
+        merged = metrics(merge_sources([Source(sources[0], True), Source(sources[1], False)]))
+        point = merged["latency"].data.data_points[0]
+        assert point.count == 3 and point.sum == pytest.approx(0.9)
+    assert (point.min, point.max) == (pytest.approx(0.3), pytest.approx(0.4))
+
+
+def _with_point(data: MetricsData, name: str, point: Any) -> MetricsData:
+    def change(metric: Metric) -> Metric:
+        if metric.name != name:
+            return metric
+        return replace(metric, data=replace(metric.data, data_points=[point]))
+
+    return MetricsData(
+        [
+            replace(rm, scope_metrics=[
+                replace(sm, metrics=[change(m) for m in sm.metrics]) for sm in rm.scope_metrics
+            ])
+            for rm in data.resource_metrics
+        ]
+    )  # fmt: skip
 
 
 def test_scrapes_through_any_worker_agree(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from otel_litellm import attributes as attr
+from otel_litellm import collection
 from otel_litellm.histograms import LocalHistograms
 from otel_litellm.instruments import Instruments
 from otel_litellm.naming import OVERFLOW_ATTRIBUTE, Naming, build_views
@@ -55,7 +56,7 @@ def _pair(
             **options,
         )
         if local is not None:
-            local.install([reader])
+            collection.add_stage([reader], local)
         built.append((reader, instruments))
     return built[0], built[1]
 
@@ -152,7 +153,7 @@ def test_a_full_family_folds_new_series_into_the_overflow_series() -> None:
         max_series=3,
         local_histograms=local,
     )
-    local.install([reader])
+    collection.add_stage([reader], local)
     for group in ("a", "b", "c", "d", "e"):
         instruments.record(HISTOGRAMS[0].name, 1.0, {attr.MODEL_GROUP: group})
     points = _points(reader)

@@ -15,6 +15,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
+from otel_litellm import collection
 from otel_litellm.callback import MetricsCallback
 from otel_litellm.histograms import LocalHistograms
 from otel_litellm.instruments import Instruments
@@ -98,7 +99,7 @@ def recording(
         custom_labels=custom,
         local_histograms=histograms,
     )
-    histograms.install([reader])
+    collection.add_stage([reader], histograms)
     callback = MetricsCallback(
         instruments,
         PayloadReader(
