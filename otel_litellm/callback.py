@@ -36,6 +36,7 @@ from otel_litellm.payload import (
     hashed_key,
     mapping,
     number,
+    proxy_failure_model_id,
     proxy_router,
     put,
 )
@@ -324,7 +325,7 @@ class MetricsCallback(CustomLogger):  # type: ignore[misc]
         put(attributes, attr.ROUTE, getattr(auth, "request_route", None))
         put(attributes, attr.CLIENT_ADDRESS, meta.get("requester_ip_address"))
         put(attributes, attr.USER_AGENT, meta.get("user_agent"))
-        put(attributes, attr.MODEL_ID, mapping(meta.get("model_info")).get("id"))
+        put(attributes, attr.MODEL_ID, proxy_failure_model_id(request_data))
         put(attributes, attr.PROVIDER_NAME, failure_provider(request_data, exception))
         put(attributes, attr.EXCEPTION_STATUS, status)
         put(attributes, attr.ERROR_TYPE, exception_class(exception))

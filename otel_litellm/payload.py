@@ -38,6 +38,9 @@ def litellm_version() -> tuple[int, ...]:
 # 1.109 labels a (fallback) success on litellm_proxy_total_requests_metric with the group
 # the client asked for; 1.106 with the group that answered.
 ORIGINAL_GROUP_ON_PROXY_REQUESTS = litellm_version() >= (1, 109)
+# A proxy failure's model_id: 1.110 also looks in the request's own model_info and its
+# logging payload, where 1.106 reads only metadata.model_info.
+PROXY_FAILURE_MODEL_ID_FALLBACKS = litellm_version() >= (1, 110)
 Attributes = dict[str, str]
 
 
@@ -224,6 +227,16 @@ def exception_status(exception: object) -> str | None:
     if status is None:
         status = getattr(exception, "code", None)
     return text(status)
+
+
+def proxy_failure_model_id(request_data: Mapping[str, Any]) -> object:
+    """The deployment a failed proxy request reached, where the installed LiteLLM looks."""
+    found = mapping(mapping(request_data.get("metadata")).get("model_info")).get("id")
+    if found or not PROXY_FAILURE_MODEL_ID_FALLBACKS:
+        return found
+    return mapping(request_data.get("model_info")).get("id") or mapping(
+        request_data.get("standard_logging_object")
+    ).get("model_id")
 
 
 def failure_provider(request_data: Mapping[str, Any], exception: object) -> str | None:
