@@ -8,9 +8,12 @@ children of ``litellm_proxy_total_requests_metric``, half histogram children of
   (what the timer thread does every interval);
 * merge: a scrape's extra work with ``--workers - 1`` peers whose files all changed
   since the last scrape (decode each, then merge; the own file is written first);
-* scrape: the whole ``/metrics`` render with the hand-over, and without it.
+* scrape: the whole ``/metrics`` render with the hand-over, and without it;
+* exited workers: a scrape's merge with ``--exited`` exited workers' files left as
+  they are (decoded once, then reused) and after a live worker folded them into one
+  (otel_litellm.exited), and the fold's own one-off cost.
 
-    python -m benchmarks.handover --series 10000 --workers 4 [--write-doc]
+    python -m benchmarks.handover --series 10000 --workers 4 --exited 10 [--write-doc]
 """
 
 from __future__ import annotations
@@ -44,7 +47,35 @@ def _median_ms(step: Callable[[], Any], repeats: int) -> float:
     return statistics.median(times)
 
 
-def measure(series: int, workers: int, repeats: int) -> dict[str, Any]:
+def measure_exited(hand: Any, own_data: Any, count: int, repeats: int) -> dict[str, float]:
+    """A scrape's merge with ``count`` exited workers' files, before and after the fold."""
+    from otel_litellm import handover
+
+    directory = hand.directory
+    own = directory / (hand.me.name + handover.SUFFIX)
+    for path in directory.glob("*" + handover.SUFFIX):
+        if path != own:
+            path.unlink()
+    for index in range(count):
+        shutil.copyfile(own, directory / f"{5_000_000 + index}-1{handover.SUFFIX}")
+    hand._decoded.clear()
+    first = _median_ms(lambda: hand.merge(own_data), 1)  # decodes every file
+    unfolded = _median_ms(lambda: hand.merge(own_data), repeats)
+    start = time.perf_counter()
+    assert hand.fold() == count
+    fold = (time.perf_counter() - start) * 1e3
+    hand.merge(own_data)  # decodes the folded file
+    folded = _median_ms(lambda: hand.merge(own_data), repeats)
+    return {
+        "exited": count,
+        "exited_first_merge_ms": first,
+        "exited_merge_ms": unfolded,
+        "fold_ms": fold,
+        "folded_merge_ms": folded,
+    }
+
+
+def measure(series: int, workers: int, repeats: int, exited: int) -> dict[str, Any]:
     from otel_litellm import handover
     from otel_litellm import workers as processes
     from otel_litellm.instrumentor import active
@@ -90,6 +121,7 @@ def measure(series: int, workers: int, repeats: int) -> dict[str, Any]:
             start = time.perf_counter()
             body = render(reader.registry, None)[0]
             scrape_times.append((time.perf_counter() - start) * 1e3)
+        exited_figures = measure_exited(hand, own_data, exited, repeats)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     return {
@@ -103,6 +135,7 @@ def measure(series: int, workers: int, repeats: int) -> dict[str, Any]:
         "exposition_bytes": len(body),
         "repeats": repeats,
         "load_average": os.getloadavg()[0],
+        **exited_figures,
     }
 
 
@@ -131,7 +164,7 @@ def section(result: dict[str, Any]) -> str:
 {result["series"]:,} series (half counter, half 18-bucket histogram children), {result["workers"]}
 workers, median of {result["repeats"]} runs (1-minute load average {result["load_average"]:.1f} on
 2 cores: other work shared the machine); `python -m benchmarks.handover --series
-{result["series"]} --workers {result["workers"]} --write-doc`.
+{result["series"]} --workers {result["workers"]} --exited {result["exited"]} --write-doc`.
 
 | step | time | size |
 |---|---|---|
@@ -139,6 +172,13 @@ workers, median of {result["repeats"]} runs (1-minute load average {result["load
 
 Requests pay nothing: the hand-over runs on its own thread and at scrapes. A file
 that did not change (an exited worker's) is decoded once and reused.
+
+A server that replaces its workers leaves exited workers' files. With
+{result["exited"]} of them (each with every series), a scrape's merge took
+{result["exited_first_merge_ms"]:,.0f} ms the first time (every file decoded) and
+{result["exited_merge_ms"]:,.0f} ms after; a live worker's hand-over thread folds them
+into one file in {result["fold_ms"]:,.0f} ms, once, after which a scrape's merge takes
+{result["folded_merge_ms"]:,.0f} ms, whatever the number of exited workers.
 {END}
 """
 
@@ -160,9 +200,10 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--exited", type=int, default=10)
     parser.add_argument("--write-doc", action="store_true")
     args = parser.parse_args()
-    result = measure(args.series, args.workers, args.repeats)
+    result = measure(args.series, args.workers, args.repeats, args.exited)
     report(result)
     if args.write_doc:
         write_doc(result)

@@ -8,9 +8,9 @@ nothing is added to the request path.  The file is replaced atomically (temp +
 rename), so a reader never sees half of one.
 
 Whichever worker answers a scrape merges its own fresh collection with every peer's
-latest file (:mod:`otel_litellm.merge`): an exited worker's file stays and keeps
-counting, and a respawned worker starts a file of its own from zero, so no counter
-goes backwards.  A graceful exit (application shutdown, ``atexit``, ``SIGTERM``)
+latest file (:mod:`otel_litellm.merge`): an exited worker's points keep counting
+(folded with other exited workers' into one file, :mod:`otel_litellm.exited`), and a
+respawned worker starts a file of its own from zero, so no counter goes backwards.  A graceful exit (application shutdown, ``atexit``, ``SIGTERM``)
 writes a final file and loses nothing (see :data:`DRAINING_INTERVAL_SECONDS` for
 uvicorn); ``SIGKILL`` loses what the worker recorded since its last write, at most
 one interval.
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.metrics.export import Gauge, MetricsData
 
-from otel_litellm import multiproc_files, otlp_files, workers
+from otel_litellm import exited, multiproc_files, otlp_files, workers
 from otel_litellm.merge import Source, merge_sources
 
 if TYPE_CHECKING:
@@ -112,6 +112,17 @@ class HandOver:
                 self.write()
                 took = time.monotonic() - started
             self._written.set()
+            self.fold()
+
+    def fold(self) -> int:
+        """Fold exited peers' files into one (:mod:`otel_litellm.exited`); how many."""
+        if self.directory is None:
+            return 0
+        try:
+            return exited.fold(self.directory, SUFFIX)
+        except Exception:
+            _log.exception("otel_litellm: folding exited workers' hand-over files failed")
+            return 0
 
     def write(self) -> bool:
         """Collect and write this worker's current points now; False (logged) if that failed."""
@@ -184,20 +195,26 @@ class HandOver:
             return own
 
     def _peers(self) -> list[Source]:
-        found: list[Source] = []
-        seen: set[str] = set()
-        for path in self.directory.glob("*" + SUFFIX) if self.directory else ():
+        if self.directory is None:
+            return []
+        found: dict[str, Source] = {}
+        for path in self.directory.glob("*" + SUFFIX):
             name = path.name[: -len(SUFFIX)]
             peer = workers.parse(name)
             if peer is None or peer == self.me:
                 continue
             data = self._read(path, name)
             if data is not None:
-                seen.add(name)
-                found.append(Source(data, live=peer.alive()))
-        for gone in self._decoded.keys() - seen:
+                found[name] = Source(data, live=peer.alive())
+        # Read after the workers' files: a fold that ran meanwhile names what it absorbed.
+        folded = self._read(self.directory / exited.FILE_NAME, exited.FILE_NAME)
+        if folded is not None:
+            for name in exited.absorbed(folded):
+                found.pop(name, None)
+            found[exited.FILE_NAME] = Source(folded, live=False)
+        for gone in self._decoded.keys() - found.keys():
             del self._decoded[gone]
-        return found
+        return list(found.values())
 
     def _read(self, path: Path, name: str) -> MetricsData | None:
         # An exited worker's file never changes again: decoded once, reused.
