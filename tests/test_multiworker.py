@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from otel_litellm import exited, workers
 from tests.support.proxy import Proxy, free_port, post, proxy_config, started_proxy
 from tests.support.scrape import Sample, fetch, parse, value
 
@@ -142,6 +143,11 @@ def test_killed_worker_never_lowers_a_counter(tmp_path: Path) -> None:
             seen += [totals(scrape(url)) for _ in range(2)]
         final = settle(url, lambda found: totals(found)["requests"] >= len(done))
         seen.append(totals(final))
+        # A live worker folded the victim's hand-over file into the exited workers' one.
+        (instance,) = workers.base_dir().glob(f"{proxy.process.pid}-*")
+        files = {path.name for path in instance.glob("*.otlp")}
+        assert exited.FILE_NAME in files, files
+        assert not any(name.startswith(f"{victim}-") for name in files), files
     for key in ("requests", "input_tokens", "spend", "latency_count"):
         series = [entry[key] for entry in seen]
         assert series == sorted(series), (key, series)
