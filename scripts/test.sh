@@ -24,6 +24,7 @@ export OTEL_LITELLM_OTELCOL_BIN="$collector"
 
 step "ruff, mypy"
 ruff check otel_litellm tests benchmarks
+ruff format --check otel_litellm tests benchmarks
 mypy
 step "pytest on the pinned versions"
 status=0

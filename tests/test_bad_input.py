@@ -154,9 +154,12 @@ def test_fallback_cooldown_and_logging_failure_hooks_survive_any_payload(
     )
     assert callback.increment_callback_logging_failure(other) is None
     stand_in = handle.stand_in
-    assert stand_in.set_deployment_complete_outage(
-        litellm_model_name=other, model_id=other, api_base=other, api_provider=other
-    ) is None
+    assert (
+        stand_in.set_deployment_complete_outage(
+            litellm_model_name=other, model_id=other, api_base=other, api_provider=other
+        )
+        is None
+    )
     assert stand_in.increment_deployment_cooled_down(
         litellm_model_name=other, model_id=other, api_base=other, api_provider=other,
         exception_status=other,

@@ -89,7 +89,7 @@ def test_zero_code_start_up_exports_litellm_names() -> None:
             capture_output=True, text=True, timeout=180, check=False,
         )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    assert 'litellm_proxy_total_requests_metric_total{' in done.stdout
+    assert "litellm_proxy_total_requests_metric_total{" in done.stdout
     assert "litellm_request_total_latency_metric_bucket{" in done.stdout
     assert "gen_ai_client_operation_duration" not in done.stdout
     assert "target_info" not in done.stdout

@@ -30,8 +30,8 @@ def test_a_fixed_metrics_port_with_two_workers_never_stops_the_proxy(tmp_path: P
 def _labels_after_callbacks(api_base: str) -> str:
     """README's order: ``callbacks`` first, LiteLLM's custom label settings after it."""
     return proxy_config(api_base) + (
-        "  custom_prometheus_metadata_labels: [\"metadata.tenant\"]\n"
-        "  custom_prometheus_tags: [\"env:prod\"]\n"
+        '  custom_prometheus_metadata_labels: ["metadata.tenant"]\n'
+        '  custom_prometheus_tags: ["env:prod"]\n'
     )
 
 
