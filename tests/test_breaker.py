@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from prometheus_client import REGISTRY, generate_latest
 
 import otel_litellm
 from otel_litellm import bridge
 from otel_litellm.services import ServiceRecorder
 from otel_litellm.setup import Instrumentation
-from tests.support.scrape import fetch, parse, value
+from tests.support.scrape import Sample, fetch, parse, value
+
+STATE = "litellm_redis_circuit_breaker_state"
 
 
 @pytest.fixture
@@ -32,7 +35,7 @@ def test_breaker_events_give_litellms_families(handle: Instrumentation) -> None:
     assert handle.metrics_url is not None
     found = parse(fetch(handle.metrics_url))
     states = {
-        s.labels["state"]: s.value for s in found if s.name == "litellm_redis_circuit_breaker_state"
+        s.labels["state"]: s.value for s in found if s.name == STATE
     }
     assert states == {"closed": 0, "open": 0, "half_open": 0}
     recorder.breaker("open", None)
@@ -66,6 +69,33 @@ def test_litellms_own_breaker_families_are_served_once(handle: Instrumentation) 
         assert text.count(f"# TYPE litellm_redis_circuit_breaker_{family}") == 1, family
     found = parse(text)
     assert value(found, "litellm_redis_circuit_breaker_transitions_total", state="open") >= 1
+
+
+def test_breaker_states_follow_litellms_services_logger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy reads ``callbacks:`` (importing ours) before ``service_callback:``; the state
+    gauge LiteLLM writes whenever it builds its services logger then is in our scrape too,
+    with LiteLLM's labels and values (1.108+: every state, 0 without Redis; 1.106: only
+    what its cache wrote, bridged)."""
+    import litellm
+    from litellm._service_logger import ServiceLogging
+
+    otel_litellm.uninstrument()
+    monkeypatch.setattr(litellm, "service_callback", [])
+    handle = otel_litellm.instrument(prometheus_port=0, register=False)
+    try:
+        assert handle.metrics_url is not None
+        litellm.service_callback.append("prometheus_system")  # the config's later line
+        ServiceLogging()  # as the proxy builds one (or lazily, at its first service event)
+        ours = _states(parse(fetch(handle.metrics_url)))
+    finally:
+        otel_litellm.uninstrument()
+    assert ours == _states(parse(generate_latest(REGISTRY).decode()))
+    if bridge.breaker_hook_available():
+        assert set(ours) == {"closed", "open", "half_open"}
+
+
+def _states(found: list[Sample]) -> dict[str, float]:
+    return {s.labels["state"]: s.value for s in found if s.name == STATE}
 
 
 def _forget_litellms_breaker_families() -> None:
