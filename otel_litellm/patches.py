@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from otel_litellm.bridge import breaker_hook_available
 from otel_litellm.effects import Wrap
 from otel_litellm.services import ServiceRecorder, service_value
 
@@ -82,6 +83,9 @@ class Wrappers:
     def breaker(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
         return self._service_event(wrapped, args, kwargs, _breaker)
 
+    def services_logger(self, wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        return self._service_event(wrapped, args, kwargs, _breaker_states)
+
     def _service_event(
         self,
         wrapped: Any,
@@ -114,6 +118,14 @@ def _service_failure(recorder: ServiceRecorder, called: Mapping[str, Any]) -> No
 
 def _breaker(recorder: ServiceRecorder, called: Mapping[str, Any]) -> None:
     recorder.breaker(called.get("transitions_to"), called.get("failure_class"))
+
+
+def _breaker_states(recorder: ServiceRecorder, called: Mapping[str, Any]) -> None:
+    # Where LiteLLM has the breaker hook (1.108+), every services logger it builds writes
+    # the live breakers per state; a proxy builds its first after reading service_callback,
+    # later than our start-up write.  Before that the bridge carries LiteLLM's own family.
+    if breaker_hook_available():
+        recorder.breaker(None, None)
 
 
 def _litellm_prometheus_registered() -> bool:
@@ -152,6 +164,11 @@ PATCHES: tuple[Patch, ...] = (
     ),
     # LiteLLM 1.108+: the redis circuit breaker reports through this hook.
     Patch("litellm._service_logger", "ServiceLogging.redis_breaker_hook", "breaker"),
+    Patch(
+        "litellm.integrations.prometheus_services",
+        "PrometheusServicesLogger.__init__",
+        "services_logger",
+    ),
 )
 
 

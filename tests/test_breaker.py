@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from prometheus_client import REGISTRY, generate_latest
 
 import otel_litellm
 from otel_litellm import bridge
 from otel_litellm.services import ServiceRecorder
 from otel_litellm.setup import Instrumentation
-from tests.support.scrape import fetch, parse, value
+from tests.support.redis import RedisServer
+from tests.support.scrape import Sample, fetch, parse, value
+
+STATE = "litellm_redis_circuit_breaker_state"
 
 
 @pytest.fixture
@@ -31,10 +35,7 @@ def test_breaker_events_give_litellms_families(handle: Instrumentation) -> None:
     recorder.breaker(None, None)  # start-up: every state present at 0
     assert handle.metrics_url is not None
     found = parse(fetch(handle.metrics_url))
-    states = {
-        s.labels["state"]: s.value for s in found if s.name == "litellm_redis_circuit_breaker_state"
-    }
-    assert states == {"closed": 0, "open": 0, "half_open": 0}
+    assert _states(found) == {"closed": 0, "open": 0, "half_open": 0}
     recorder.breaker("open", None)
     recorder.breaker(None, "ConnectionError")
     recorder.breaker(None, "ConnectionError")
@@ -66,6 +67,40 @@ def test_litellms_own_breaker_families_are_served_once(handle: Instrumentation) 
         assert text.count(f"# TYPE litellm_redis_circuit_breaker_{family}") == 1, family
     found = parse(text)
     assert value(found, "litellm_redis_circuit_breaker_transitions_total", state="open") >= 1
+
+
+def test_breaker_states_follow_litellms_services_logger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy reads ``callbacks:`` (importing ours) before ``service_callback:``; the
+    breakers per state LiteLLM writes when it then builds its services logger are in our
+    scrape too, with LiteLLM's labels and values (1.108+: recorded, every state present;
+    1.106: its cache's own family, bridged)."""
+    import litellm
+    from litellm._service_logger import ServiceLogging
+    from litellm.caching.redis_cache import RedisCache
+
+    otel_litellm.uninstrument()
+    monkeypatch.setattr(litellm, "service_callback", [])
+    handle = otel_litellm.instrument(prometheus_port=0, register=False)
+    try:
+        assert handle.metrics_url is not None
+        with RedisServer() as redis:
+            cache = RedisCache(host="127.0.0.1", port=redis.port)  # one breaker, closed
+            litellm.service_callback.append("prometheus_system")  # the config's later line
+            ServiceLogging()  # as the proxy builds one (or lazily, at its first service event)
+            ours = _states(parse(fetch(handle.metrics_url)))
+            theirs = _states(parse(generate_latest(REGISTRY).decode()))
+            del cache
+    finally:
+        otel_litellm.uninstrument()
+        _forget_litellms_breaker_families()
+    assert ours == theirs
+    assert ours["closed"] == 1
+    if bridge.breaker_hook_available():
+        assert ours == {"closed": 1, "open": 0, "half_open": 0}
+
+
+def _states(found: list[Sample]) -> dict[str, float]:
+    return {s.labels["state"]: s.value for s in found if s.name == STATE}
 
 
 def _forget_litellms_breaker_families() -> None:
