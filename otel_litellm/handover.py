@@ -10,10 +10,10 @@ rename), so a reader never sees half of one.
 Whichever worker answers a scrape merges its own fresh collection with every peer's
 latest file (:mod:`otel_litellm.merge`): an exited worker's points keep counting
 (folded with other exited workers' into one file, :mod:`otel_litellm.exited`), and a
-respawned worker starts a file of its own from zero, so no counter goes backwards.  A graceful exit (application shutdown, ``atexit``, ``SIGTERM``)
-writes a final file and loses nothing (see :data:`DRAINING_INTERVAL_SECONDS` for
-uvicorn); ``SIGKILL`` loses what the worker recorded since its last write, at most
-one interval.
+respawned worker starts a file of its own from zero, so no counter goes backwards.
+A graceful exit (application shutdown, ``atexit``, ``SIGTERM``) writes a final file
+and loses nothing (see :data:`DRAINING_INTERVAL_SECONDS` for uvicorn); ``SIGKILL``
+loses what the worker recorded since its last write, at most one interval.
 """
 
 from __future__ import annotations
