@@ -88,7 +88,7 @@ def _caller_credential(kwargs: Mapping[str, Any]) -> bool:
     sent = {*body, *_fields(body.get("extra_body"))}
     listed = request.get("caller_credential_fields")
     transport = (
-        not CALLER_TRANSPORT_FIELDS.isdisjoint(listed)
+        any(type(field) is str and field in CALLER_TRANSPORT_FIELDS for field in listed)
         if isinstance(listed, tuple)
         else not CALLER_BODY_TRANSPORT_FIELDS.isdisjoint(body)
     )

@@ -45,7 +45,7 @@ PROXY_FAILURE_MODEL_ID_FALLBACKS = litellm_version() >= (1, 110)
 # LiteLLM's mark on a request the proxy turned down before routing (an unknown key, say):
 # it names the group's deployment, but none was picked, so none is in outage.
 REJECTED_BEFORE_ROUTING = "proxy_rejected_before_routing"
-# 1.110's exceptions for a request that never reached a deployment, whatever it names.
+# 1.110's exception for a request that never reached a deployment, whatever it names.
 NOT_ROUTED_ERRORS = frozenset({"MalformedRequestFieldError"})
 Attributes = dict[str, str]
 
@@ -447,8 +447,9 @@ class PayloadReader:
         error = None if exception is None else (exception_class(exception), status)
         diagnostic = slp.get("zero_cost_diagnostic")  # None on nearly every failure
         reason = None if diagnostic is None else mapping(diagnostic).get("reason")
-        routed = not params.get(REJECTED_BEFORE_ROUTING) and not any(
-            cls.__name__ in NOT_ROUTED_ERRORS for cls in type(exception).__mro__
+        routed = (
+            not params.get(REJECTED_BEFORE_ROUTING)
+            and type(exception).__name__ not in NOT_ROUTED_ERRORS  # LiteLLM subclasses neither
         )
         read = (raw, slp, params, credential, error, reason, routed)
         if self._custom:

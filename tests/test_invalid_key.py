@@ -126,3 +126,11 @@ def test_a_request_rejected_before_routing_puts_no_deployment_in_outage() -> Non
     routed = failure_kwargs(StatusError("no db connection", 400), call_id="call-2")
     rec.callback.log_failure_event(routed, None, None, None)
     assert rec.points("litellm.deployment.state")
+
+
+def test_odd_request_shapes_keep_the_deployment_failure() -> None:
+    rec = recording()
+    odd = {"proxy_server_request": {"caller_credential_fields": ([1], None), "body": "{"}}
+    rec.callback.log_failure_event(provider_401(litellm_params=odd), None, None, None)
+    assert rec.points("litellm.deployment.failures")
+    assert not rec.points("otel_litellm.callback_errors")
