@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from otel_litellm import attributes as attr
 from otel_litellm import families
+from otel_litellm.deployment_auth import deployment_refused
 
 MAX_VALUE_LENGTH = 256
 
@@ -41,6 +42,11 @@ ORIGINAL_GROUP_ON_PROXY_REQUESTS = litellm_version() >= (1, 109)
 # A proxy failure's model_id: 1.110 also looks in the request's own model_info and its
 # logging payload, where 1.106 reads only metadata.model_info.
 PROXY_FAILURE_MODEL_ID_FALLBACKS = litellm_version() >= (1, 110)
+# LiteLLM's mark on a request the proxy turned down before routing (an unknown key, say):
+# it names the group's deployment, but none was picked, so none is in outage.
+REJECTED_BEFORE_ROUTING = "proxy_rejected_before_routing"
+# 1.110's exception for a request that never reached a deployment, whatever it names.
+NOT_ROUTED_ERRORS = frozenset({"MalformedRequestFieldError"})
 Attributes = dict[str, str]
 
 
@@ -420,7 +426,7 @@ class PayloadReader:
 
     def failure(self, kwargs: Mapping[str, Any]) -> Failure | None:
         """The failure event in ``kwargs``; None when LiteLLM records nothing of it
-        (the request's key is invalid).
+        (the request's key is invalid; not when the provider refused the deployment's).
 
         An exception whose own attributes raise is not described: that raises here.
         Events with the same raw values share one ``Failure`` (bounded, as attribute
@@ -430,6 +436,8 @@ class PayloadReader:
         exception = kwargs.get("exception")
         status = exception_status(exception)
         credential = _refusal(exception, status)
+        if credential != ACCEPTED and deployment_refused(exception, kwargs):
+            credential = ACCEPTED  # the provider refused the deployment's key, not the client's
         if credential == INVALID:
             return None
         slp = mapping(kwargs.get("standard_logging_object"))
@@ -439,17 +447,22 @@ class PayloadReader:
         error = None if exception is None else (exception_class(exception), status)
         diagnostic = slp.get("zero_cost_diagnostic")  # None on nearly every failure
         reason = None if diagnostic is None else mapping(diagnostic).get("reason")
+        routed = (
+            not params.get(REJECTED_BEFORE_ROUTING)
+            and type(exception).__name__ not in NOT_ROUTED_ERRORS  # LiteLLM subclasses neither
+        )
+        read = (raw, slp, params, credential, error, reason, routed)
         if self._custom:
-            return self._read_failure(raw, slp, params, credential, error, reason)
+            return self._read_failure(*read)
         meta = mapping(params.get("metadata"))
         key = (raw, credential, params.get("custom_llm_provider"),
-               mapping(meta.get("model_info")).get("id"), error, reason)  # fmt: skip
+               mapping(meta.get("model_info")).get("id"), error, reason, routed)  # fmt: skip
         try:
             event = self._failures.get(key)
         except TypeError:  # an unhashable value: read it, keep nothing
-            return self._read_failure(raw, slp, params, credential, error, reason)
+            return self._read_failure(*read)
         if event is None:
-            event = self._read_failure(raw, slp, params, credential, error, reason)
+            event = self._read_failure(*read)
             if event.outage is not None:
                 if len(self._failures) >= _ATTRIBUTE_SETS:
                     self._failures.clear()
@@ -464,6 +477,7 @@ class PayloadReader:
         credential: int,
         error: tuple[str | None, str | None] | None,
         reason: object,
+        routed: bool,
     ) -> Failure:
         base = self._attributes(raw, slp)
         if credential == REFUSED and attr.API_KEY_HASH in base:
@@ -475,7 +489,7 @@ class PayloadReader:
             put(deployment, attr.MODEL_ID, mapping(meta.get("model_info")).get("id"))
         put(deployment, attr.PROVIDER_NAME, params.get("custom_llm_provider"))
         outage: Attributes | None = None
-        if attr.MODEL_ID in deployment:
+        if routed and attr.MODEL_ID in deployment:
             outage = {k: deployment[k] for k in DEPLOYMENT_STATE_KEYS if k in deployment}
             put(
                 deployment,
@@ -485,7 +499,7 @@ class PayloadReader:
         else:  # rejected before a deployment was picked: no deployment labels
             group = slp.get("model_group") or meta.get("model_group")
             named = deployment.pop(attr.REQUEST_MODEL, None) or group
-            for key in (attr.MODEL_GROUP, attr.API_BASE, attr.PROVIDER_NAME):
+            for key in (attr.MODEL_GROUP, attr.MODEL_ID, attr.API_BASE, attr.PROVIDER_NAME):
                 deployment.pop(key, None)
             # The client's strings, bounded as LiteLLM bounds them.
             put(deployment, attr.MODEL_GROUP, bounded_model(group, router_originated=True))

@@ -14,7 +14,7 @@ import pytest
 
 from otel_litellm import attributes as attr
 from tests.support.memory import recording
-from tests.support.payloads import success_kwargs
+from tests.support.payloads import KEY_HASH, failure_kwargs, success_kwargs
 
 FAILURE_FAMILIES = (
     "litellm.llm_api.failed_requests",
@@ -71,3 +71,66 @@ def test_rejected_before_routing_names_the_requested_model_only() -> None:
     for key in (attr.MODEL_GROUP, attr.MODEL_ID, attr.REQUEST_MODEL, attr.PROVIDER_NAME):
         assert key not in point.attributes
     assert not rec.points("litellm.deployment.state")
+
+
+def provider_401(**changes: Any) -> dict[str, Any]:
+    """The failure of a routed call whose provider refused the deployment's key."""
+    import litellm
+
+    kwargs = failure_kwargs(
+        litellm.AuthenticationError("bad upstream key", "openai", "gpt-4o-mini")
+    )
+    kwargs.update(changes)
+    return kwargs
+
+
+def test_a_provider_refusing_the_deployments_key_is_a_deployment_failure() -> None:
+    rec = recording()
+    rec.callback.log_failure_event(provider_401(), None, None, None)
+    for name in FAILURE_FAMILIES:
+        assert rec.points(name), name
+    [point] = rec.points("litellm.deployment.failures")
+    assert point.attributes[attr.API_KEY_HASH] == KEY_HASH  # the client's key was good
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"api_call_start_time": None},  # raised before the provider was called
+        {"litellm_no_upstream_llm_call": True},  # LiteLLM 1.110: a proxy-only failure
+        {"litellm_params": {"proxy_server_request": {"body": {"api_key": "sk-caller"}}}},
+        {"litellm_params": {"proxy_server_request": {"caller_credential_fields": ("headers",)}}},
+        {"litellm_params": {"proxy_server_request": {"body": {"extra_body": {"token": "t"}}}}},
+    ],
+    ids=["no-call", "proxy-only", "caller-key", "caller-headers", "caller-token"],
+)
+def test_a_401_on_the_callers_credential_records_nothing(changes: dict[str, Any]) -> None:
+    rec = recording()
+    rec.callback.log_failure_event(provider_401(**changes), None, None, None)
+    assert {p.name for p in rec.collect()} & set(FAILURE_FAMILIES) == set()
+
+
+def test_a_request_rejected_before_routing_puts_no_deployment_in_outage() -> None:
+    """The proxy names the group's deployment on a request it turned down before routing
+    (``proxy_rejected_before_routing``): none was picked, as LiteLLM labels it."""
+    rec = recording()
+    kwargs = failure_kwargs(StatusError("no db connection", 400))
+    kwargs["litellm_params"]["proxy_rejected_before_routing"] = True
+    rec.callback.log_failure_event(kwargs, None, None, None)
+    assert not rec.points("litellm.deployment.state")
+    [point] = rec.points("litellm.deployment.failures")
+    for key in (attr.MODEL_ID, attr.API_BASE, attr.REQUEST_MODEL, attr.PROVIDER_NAME):
+        assert key not in point.attributes, key
+    assert point.attributes[attr.REQUESTED_MODEL] == "gpt-4o-mini"
+    # The same failure, routed: the deployment is named and in partial outage.
+    routed = failure_kwargs(StatusError("no db connection", 400), call_id="call-2")
+    rec.callback.log_failure_event(routed, None, None, None)
+    assert rec.points("litellm.deployment.state")
+
+
+def test_odd_request_shapes_keep_the_deployment_failure() -> None:
+    rec = recording()
+    odd = {"proxy_server_request": {"caller_credential_fields": ([1], None), "body": "{"}}
+    rec.callback.log_failure_event(provider_401(litellm_params=odd), None, None, None)
+    assert rec.points("litellm.deployment.failures")
+    assert not rec.points("otel_litellm.callback_errors")
