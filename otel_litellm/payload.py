@@ -39,9 +39,9 @@ def litellm_version() -> tuple[int, ...]:
 # 1.109 labels a (fallback) success on litellm_proxy_total_requests_metric with the group
 # the client asked for; 1.106 with the group that answered.
 ORIGINAL_GROUP_ON_PROXY_REQUESTS = litellm_version() >= (1, 109)
-# A proxy failure's model_id: 1.110 also looks in the request's own model_info and its
-# logging payload, where 1.106 reads only metadata.model_info.
-PROXY_FAILURE_MODEL_ID_FALLBACKS = litellm_version() >= (1, 110)
+# A proxy failure's model_id: metadata.model_info, else the request's own model_info
+# (1.106+), else, from 1.108, its logging payload.
+PROXY_FAILURE_MODEL_ID_FROM_PAYLOAD = litellm_version() >= (1, 108)
 # LiteLLM's mark on a request the proxy turned down before routing (an unknown key, say):
 # it names the group's deployment, but none was picked, so none is in outage.
 REJECTED_BEFORE_ROUTING = "proxy_rejected_before_routing"
@@ -237,12 +237,11 @@ def exception_status(exception: object) -> str | None:
 
 def proxy_failure_model_id(request_data: Mapping[str, Any]) -> object:
     """The deployment a failed proxy request reached, where the installed LiteLLM looks."""
-    found = mapping(mapping(request_data.get("metadata")).get("model_info")).get("id")
-    if found or not PROXY_FAILURE_MODEL_ID_FALLBACKS:
+    deployment = mapping(mapping(request_data.get("metadata")).get("model_info"))
+    found = deployment.get("id") or mapping(request_data.get("model_info")).get("id")
+    if found or not PROXY_FAILURE_MODEL_ID_FROM_PAYLOAD:
         return found
-    return mapping(request_data.get("model_info")).get("id") or mapping(
-        request_data.get("standard_logging_object")
-    ).get("model_id")
+    return mapping(request_data.get("standard_logging_object")).get("model_id")
 
 
 def failure_provider(request_data: Mapping[str, Any], exception: object) -> str | None:

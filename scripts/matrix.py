@@ -36,6 +36,9 @@ PYPROJECT = ROOT / "pyproject.toml"
 # serve, so LiteLLM is installed plain and the proxy's requirements follow, the
 # companions unpinned (what `pip install litellm` and then the proxy's imports give).
 NEWEST_LITELLM = "1.110.2"
+# What `pip install 'litellm[proxy]'` resolves while the newer releases' proxy extras
+# cannot install: the LiteLLM most proxy users run.
+PROXY_EXTRA_LITELLM = "1.108.7"
 COMPANIONS = re.compile(r"^litellm[-_]")
 
 # What changes with the LiteLLM or OpenTelemetry version: the metric table against
@@ -55,6 +58,7 @@ VERSION_TESTS = (
     "tests/test_lifecycle.py",
     "tests/test_bridge.py",
     "tests/test_breaker.py",
+    "tests/test_failure_event.py",
 )
 # The drop-in promise as users run it, on the newest LiteLLM: LiteLLM's published
 # dashboards and its own logger beside ours on a proxy with keys, teams, orgs and
@@ -98,6 +102,12 @@ class Entry:
 
 ENTRIES = (
     Entry("floor", "every dependency at its declared floor", declared_floors),
+    Entry(
+        "proxy",
+        f"litellm[proxy] {PROXY_EXTRA_LITELLM}, what the proxy extra resolves",
+        lambda: [f"litellm[proxy]=={PROXY_EXTRA_LITELLM}"],
+        tests=VERSION_TESTS + DROP_IN_TESTS,
+    ),
     Entry(
         "newest",
         f"litellm {NEWEST_LITELLM} with the proxy's requirements",

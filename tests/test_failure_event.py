@@ -103,3 +103,16 @@ def test_a_request_rejected_before_routing_names_the_model_and_is_not_shared() -
     assert event.deployment[attr.REQUESTED_MODEL] == "gpt-4o-mini"
     assert event.deployment[attr.MODEL_GROUP] == "gpt-4o"
     assert attr.API_BASE not in event.deployment and attr.MODEL_ID not in event.deployment
+
+
+def test_a_proxy_failures_model_id_is_looked_up_where_the_installed_litellm_looks() -> None:
+    from otel_litellm.payload import litellm_version, proxy_failure_model_id
+
+    nested = {"metadata": {"model_info": {"id": "from-metadata"}}, "model_info": {"id": "own"}}
+    assert proxy_failure_model_id(nested) == "from-metadata"
+    assert proxy_failure_model_id({"model_info": {"id": "own"}}) == "own"
+    # A request refused at authentication: only its logging payload names the deployment,
+    # which LiteLLM reads from 1.108 on.
+    logged = {"standard_logging_object": {"model_id": "logged"}}
+    expected = "logged" if litellm_version() >= (1, 108) else None
+    assert proxy_failure_model_id(logged) == expected
